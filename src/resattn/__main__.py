@@ -1,0 +1,3 @@
+from resattn.cli import main
+
+raise SystemExit(main())

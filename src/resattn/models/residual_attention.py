@@ -1,0 +1,492 @@
+"""Residual Attention Networks (Wang et al., CVPR 2017): one parameterised network, every paper variant as data.
+
+Layout follows timm's model files: specs (data) -> network class -> default cfgs -> ``_create`` -> two-line
+``@register_model`` factories. ``paper.md`` (shared spec) holds the sources for every number below.
+
+State-dict keys are public API and pinned by ``tests/models/test_state_dict_keys.py``::
+
+    stem.conv / stem.bn                       ImageNet stem (7x7/2 conv, BN, ReLU, 3x3/2 ceil max-pool)
+    stages.{i}.blocks.{j}                     a residual unit or an AttentionModule
+    stages.{i}.blocks.{j}.{pre,trunk,post}.{k} the module's p / t / p units
+    stages.{i}.blocks.{j}.mask.{down,skips,up}.{l}[.{k}], .mask.bottom.{k}, .mask.head.{bn1,conv1,bn2,conv2}
+    norm                                      final BN of pre-activation nets (followed by ReLU)
+    head.fc                                   classifier
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from timm.layers import ClassifierHead
+from timm.models import build_model_with_cfg, checkpoint_seq, generate_default_cfgs, register_model
+from torch import nn
+
+from ..layers import UNIT_TYPES, AttentionModule, batch_norm
+from ..layers.soft_mask import _check_choice
+
+__all__ = ["NetSpec", "ResidualAttentionNet", "StageSpec", "NET_SPECS"]
+
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage: ``units_before`` residual units (the first projects / downsamples), ``modules`` Attention
+    Modules whose masks use ``num_pools`` max-poolings, then ``units_after`` residual units."""
+
+    out_chs: int
+    stride: int
+    units_before: int
+    modules: int = 0
+    num_pools: int = 0
+    units_after: int = 0
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A whole network as data. ``stem``: "imagenet" (7x7/2 conv, BN, ReLU, max-pool) or "cifar" (3x3 conv)."""
+
+    stem: str
+    stem_chs: int
+    stages: tuple[StageSpec, ...]
+    unit: str = "preact"
+    p: int = 1
+    t: int = 2
+    r: int = 1
+    lowest_units: int | None = None  # None: 2r at the mask's lowest resolution (paper Fig. 2)
+
+
+def imagenet_spec(modules: tuple[int, int, int], unit: str = "preact", p: int = 1, t: int = 2, r: int = 1) -> NetSpec:
+    """Paper Table 2: stages at 56 / 28 / 14 with 3 / 2 / 1 mask poolings (smallest mask map 7x7), then 3 units."""
+    m1, m2, m3 = modules
+    stages = (
+        StageSpec(256, 1, 1, m1, 3),  # pre_res_1 (64 -> 256), AttentionA_*
+        StageSpec(512, 2, 1, m2, 2),  # pre_res_2, AttentionB_*
+        StageSpec(1024, 2, 1, m3, 1),  # pre_res_3, AttentionC_*
+        StageSpec(2048, 2, 3),  # post_res_4_1 .. post_res_4_3
+    )
+    return NetSpec("imagenet", 64, stages, unit, p, t, r)
+
+
+def cifar_spec(m: int, p: int = 1, t: int = 2, r: int = 1, lowest_units: int | None = None) -> NetSpec:
+    """design.md section 2: 3x3 conv (16), stages 64 / 128 / 256 at 32 / 16 / 8, one unit before and one after
+    the m modules of each stage ("two Residual Units at each stage"), mask poolings 3 / 2 / 1. Depth 36m + 20."""
+    layout = ((64, 1, 3), (128, 2, 2), (256, 2, 1))  # (width, stride, mask poolings)
+    stages = tuple(StageSpec(chs, stride, 1, m, pools, 1) for chs, stride, pools in layout)
+    return NetSpec("cifar", 16, stages, "preact", p, t, r, lowest_units)
+
+
+NET_SPECS: dict[str, NetSpec] = {
+    "attention56": imagenet_spec((1, 1, 1)),
+    "attention92": imagenet_spec((1, 2, 3)),
+    "attention128": imagenet_spec((3, 3, 3)),
+    "attention164": imagenet_spec((4, 4, 4)),
+    "attention236": imagenet_spec((6, 6, 6)),
+    "attention452": imagenet_spec((6, 6, 6), p=2, t=4, r=3),
+    "attentionnext56": imagenet_spec((1, 1, 1), unit="resnext"),
+    "attentionnext92": imagenet_spec((1, 2, 3), unit="resnext"),
+    "attention56_cifar": cifar_spec(1),
+    "attention92_cifar": cifar_spec(2),
+    "attention128_cifar": cifar_spec(3),
+    "attention164_cifar": cifar_spec(4),
+    "attention236_cifar": cifar_spec(6),
+    # Paper Table 6: {p=2, t=4, r=3}, 6 modules per stage, 8.6 M params. With 2r = 6 units at the lowest mask level
+    # the layout has 10.18 M; with r = 3 it has 8.53 M, the closest choice (docs/model_zoo.md). Pass lowest_units=6
+    # for the Fig. 2 rule.
+    "attention452_cifar": cifar_spec(6, p=2, t=4, r=3, lowest_units=3),
+}
+
+
+class Stem(nn.Module):
+    """ImageNet stem (conv1 7x7/2 -> BN -> ReLU -> pool1 3x3/2 ceil) or the CIFAR stem (a 3x3 conv alone).
+
+    In a pre-activation net the BN-ReLU after pool1 belongs to the first unit (prototxt ``pool1_3x3_s2/bn``).
+    """
+
+    def __init__(self, kind: str, in_chans: int, out_chs: int) -> None:
+        super().__init__()
+        _check_choice("stem", kind, ("imagenet", "cifar"))
+        self.kind = kind
+        if kind == "imagenet":
+            self.conv = nn.Conv2d(in_chans, out_chs, 7, stride=2, padding=3, bias=False)
+            self.bn = batch_norm(out_chs)
+            self.act = nn.ReLU(inplace=True)
+            self.pool = nn.MaxPool2d(3, stride=2, padding=0, ceil_mode=True)
+            self.reduction = 4
+        else:
+            self.conv = nn.Conv2d(in_chans, out_chs, 3, stride=1, padding=1, bias=False)
+            self.reduction = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.kind == "imagenet":
+            x = self.pool(self.act(self.bn(x)))
+        return x
+
+
+class Stage(nn.Module):
+    """A sequence of residual units and Attention Modules, optionally gradient-checkpointed."""
+
+    def __init__(self, blocks: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*blocks)
+        self.grad_checkpointing = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.grad_checkpointing and not torch.jit.is_scripting():
+            return checkpoint_seq(self.blocks, x)
+        return self.blocks(x)
+
+
+def feature_take_indices(num_features: int, indices: int | Sequence[int] | None) -> tuple[list[int], int]:
+    """timm's convention: None = all, an int n = the last n, a sequence = those (negative from the end)."""
+    if indices is None:
+        indices = num_features
+    if isinstance(indices, int):
+        if not 0 < indices <= num_features:
+            raise ValueError(f"last-n feature count {indices} is out of range (1 to {num_features})")
+        take = list(range(num_features - indices, num_features))
+    else:
+        take = [num_features + i if i < 0 else i for i in indices]
+        bad = [i for i in take if not 0 <= i < num_features]
+        if bad:
+            raise ValueError(f"feature indices {bad} are out of range (0 to {num_features - 1})")
+    return take, max(take)
+
+
+def _pool_out(size: int) -> int:
+    """Output size of the 3x3/2 ceil-mode max-pool; raises where PyTorch would (an empty output)."""
+    out = -(-(size - 3) // 2) + 1  # ceil((size - 3) / 2) + 1
+    if (out - 1) * 2 >= size:  # PyTorch drops a last window that starts in the padding
+        out -= 1
+    if out < 1:
+        raise ValueError
+    return out
+
+
+class ResidualAttentionNet(nn.Module):
+    """Residual Attention Network (and, with no modules, the pre-activation ResNet baseline).
+
+    Args:
+        spec: the network's layout (``NET_SPECS`` holds every paper variant).
+        num_classes: classifier outputs (0 for a feature extractor).
+        in_chans: input channels (1 for grayscale, e.g. Fashion-MNIST).
+        drop_rate: dropout before the classifier.
+        global_pool: timm pooling type. Global average pooling lets any input size through (Attention-92 is
+            evaluated at 320 in the paper, where the prototxt's fixed 7x7 pool would not fit).
+        attention_residual: True: H = (1 + M) * T (paper Eq. 3); False: naive attention learning H = M * T (Eq. 1).
+        mask_act: "mixed" | "channel" | "spatial" (paper Eq. 4 / 5 / 6, Table 1).
+        mask_type: "encoder_decoder" | "local_conv" (paper Table 4).
+        p, t, r: Attention Module hyper-parameters (default: the spec's, {1, 2, 1} for the paper's nets).
+        lowest_units: mask units at the lowest resolution (default: the spec's, 2r unless it says otherwise).
+        align_corners: bilinear interpolation mode of the mask's up-sampling (True = Caffe Interp).
+    """
+
+    def __init__(
+        self,
+        spec: NetSpec,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        drop_rate: float = 0.0,
+        global_pool: str = "avg",
+        attention_residual: bool = True,
+        mask_act: str = "mixed",
+        mask_type: str = "encoder_decoder",
+        p: int | None = None,
+        t: int | None = None,
+        r: int | None = None,
+        lowest_units: int | None = None,
+        align_corners: bool = True,
+    ) -> None:
+        super().__init__()
+        for name, value in (("p", p), ("t", t), ("r", r), ("lowest_units", lowest_units)):
+            if value is not None and (not isinstance(value, int) or value < (0 if name == "lowest_units" else 1)):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(in_chans, int) or in_chans < 1:
+            raise ValueError(f"in_chans must be a positive integer, got {in_chans!r}")
+        _check_choice("unit type", spec.unit, tuple(UNIT_TYPES))
+        spec = dataclasses.replace(
+            spec,
+            p=spec.p if p is None else p,
+            t=spec.t if t is None else t,
+            r=spec.r if r is None else r,
+            lowest_units=spec.lowest_units if lowest_units is None else lowest_units,
+        )
+        self.spec = spec
+        self.num_classes = num_classes
+        self.in_chans = in_chans
+        self.drop_rate = drop_rate
+        self.preact = spec.unit == "preact"
+        unit = UNIT_TYPES[spec.unit]
+
+        self.stem = Stem(spec.stem, in_chans, spec.stem_chs)
+        self.feature_info = [dict(num_chs=spec.stem_chs, reduction=self.stem.reduction, module="stem")]
+        stages, in_chs, reduction = [], spec.stem_chs, self.stem.reduction
+        for idx, st in enumerate(spec.stages):
+            blocks: list[nn.Module] = [unit(in_chs, st.out_chs, st.stride)]
+            blocks += [unit(st.out_chs, st.out_chs) for _ in range(st.units_before - 1)]
+            blocks += [
+                AttentionModule(
+                    unit, st.out_chs, st.num_pools, spec.p, spec.t, spec.r,
+                    attention_residual=attention_residual, mask_act=mask_act, mask_type=mask_type,
+                    lowest_units=spec.lowest_units, preact=self.preact, align_corners=align_corners,
+                )
+                for _ in range(st.modules)
+            ]
+            blocks += [unit(st.out_chs, st.out_chs) for _ in range(st.units_after)]
+            stages.append(Stage(blocks))
+            in_chs, reduction = st.out_chs, reduction * st.stride
+            self.feature_info.append(dict(num_chs=in_chs, reduction=reduction, module=f"stages.{idx}"))
+        self.stages = nn.Sequential(*stages)
+        self.num_features = self.head_hidden_size = in_chs
+        # Pre-activation nets end with BN -> ReLU (prototxt "post_res_4_3/bn"); post-activation units end in ReLU.
+        self.norm = batch_norm(in_chs) if self.preact else nn.Identity()
+        self.final_act = nn.ReLU(inplace=True) if self.preact else nn.Identity()
+        self.head = ClassifierHead(in_chs, num_classes, pool_type=global_pool, drop_rate=drop_rate)
+        self.min_input_size = self._min_input_size()
+        self._init_weights()
+
+    # ----------------------------------------------------------------------------------------------------- setup
+    def _init_weights(self) -> None:
+        # MSRA init (He et al. 2015, paper section 4.1 "[9]"), BN to identity, small normal classifier.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.01)
+                nn.init.zeros_(m.bias)
+
+    def _spatial_ok(self, size: int) -> bool:
+        """Whether an input side of ``size`` pixels survives the stem, the strides and every mask's poolings."""
+        try:
+            if self.spec.stem == "imagenet":
+                size = _pool_out((size - 1) // 2 + 1)  # conv1 7x7/2 pad 3, then pool1
+            for st in self.spec.stages:
+                size = (size - 1) // st.stride + 1  # 3x3 conv, pad 1
+                if st.modules:
+                    mask_size = size
+                    for _ in range(st.num_pools):
+                        mask_size = _pool_out(mask_size)
+        except ValueError:
+            return False
+        return True
+
+    def _min_input_size(self) -> int:
+        return next(size for size in range(1, 4097) if self._spatial_ok(size))
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise a clear ValueError for an input this network cannot take (called at the start of forward)."""
+        if x.ndim != 4:
+            raise ValueError(f"Expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+        if x.shape[1] != self.in_chans:
+            raise ValueError(
+                f"Input has {x.shape[1]} channels but the model was built with in_chans={self.in_chans}; "
+                f"create it with in_chans={x.shape[1]} or convert the images"
+            )
+        if min(x.shape[-2:]) < self.min_input_size:
+            raise ValueError(
+                f"Input size {tuple(x.shape[-2:])} is too small: the soft-mask branches of this network need at "
+                f"least {self.min_input_size}x{self.min_input_size} pixels"
+            )
+
+    # ------------------------------------------------------------------------------------------ timm contract
+    @torch.jit.ignore
+    def group_matcher(self, coarse: bool = False) -> dict:
+        return dict(stem=r"^stem", blocks=r"^stages\.(\d+)" if coarse else r"^stages\.(\d+)\.blocks\.(\d+)")
+
+    @torch.jit.ignore
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        for stage in self.stages:
+            stage.grad_checkpointing = enable
+
+    @torch.jit.ignore
+    def get_classifier(self) -> nn.Module:
+        return self.head.fc
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        self.num_classes = num_classes
+        self.head.reset(num_classes, pool_type=global_pool)
+
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | list[int] | None = None,
+        norm: bool = False,
+        stop_early: bool = False,
+        output_fmt: str = "NCHW",
+        intermediates_only: bool = False,
+    ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Features of the stem (index 0) and of each stage (1..); ``norm`` applies the final BN-ReLU to the last."""
+        if output_fmt != "NCHW":
+            raise ValueError(f"output_fmt must be 'NCHW', got {output_fmt!r}")
+        self.check_input(x)
+        take_indices, max_index = feature_take_indices(len(self.stages) + 1, indices)
+        intermediates = []
+        x = self.stem(x)
+        if 0 in take_indices:
+            intermediates.append(x)
+        stages = self.stages if (torch.jit.is_scripting() or not stop_early) else self.stages[:max_index]
+        last_idx, feat_idx = len(self.stages), 0
+        for feat_idx, stage in enumerate(stages, start=1):
+            x = stage(x)
+            if feat_idx in take_indices:
+                intermediates.append(self._final_norm(x) if (norm and feat_idx == last_idx) else x)
+        if intermediates_only:
+            return intermediates
+        if feat_idx == last_idx:
+            x = self._final_norm(x)
+        return x, intermediates
+
+    def prune_intermediate_layers(
+        self, indices: int | list[int] = 1, prune_norm: bool = False, prune_head: bool = True
+    ) -> list[int]:
+        take_indices, max_index = feature_take_indices(len(self.stages) + 1, indices)
+        self.stages = self.stages[:max_index]
+        if prune_norm:
+            self.norm, self.final_act = nn.Identity(), nn.Identity()
+        if prune_head:
+            self.reset_classifier(0, "")
+        return take_indices
+
+    def _final_norm(self, x: torch.Tensor) -> torch.Tensor:
+        return self.final_act(self.norm(x))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        x = self.stages(self.stem(x))
+        return self._final_norm(x)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        return self.head(x, pre_logits=pre_logits)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+# ------------------------------------------------------------------------------------------------ default cfgs
+def _cfg(**kwargs) -> dict:
+    cfg = dict(
+        url="", num_classes=1000, input_size=(3, 224, 224), pool_size=(7, 7), crop_pct=0.875,
+        interpolation="bilinear", mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD,
+        first_conv="stem.conv", classifier="head.fc", license="apache-2.0",
+    )
+    return {**cfg, **kwargs}
+
+
+def _cifar_cfg(**kwargs) -> dict:
+    return _cfg(num_classes=10, input_size=(3, 32, 32), pool_size=(8, 8), crop_pct=1.0, mean=CIFAR10_MEAN,
+                std=CIFAR10_STD, **kwargs)
+
+
+default_cfgs = generate_default_cfgs({
+    "attention56": _cfg(),
+    "attention92": _cfg(test_input_size=(3, 320, 320), test_crop_pct=1.0),  # paper Table 7: tested at 320
+    "attention128": _cfg(),
+    "attention164": _cfg(),
+    "attention236": _cfg(),
+    "attention452": _cfg(),
+    "attentionnext56": _cfg(),
+    "attentionnext92": _cfg(),
+    **{f"attention{d}_cifar": _cifar_cfg() for d in (56, 92, 128, 164, 236, 452)},
+})
+
+
+def _create(variant: str, pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    num_features = len(NET_SPECS[variant].stages) + 1
+    return build_model_with_cfg(
+        ResidualAttentionNet, variant, pretrained, spec=NET_SPECS[variant],
+        feature_cfg=dict(feature_cls="getter", out_indices=tuple(range(num_features))), **kwargs,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- factories
+@register_model
+def attention56(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-56 (paper Table 2): modules (1, 1, 1), 31.81 M params, 6.27 GMACs at 224."""
+    return _create("attention56", pretrained, **kwargs)
+
+
+@register_model
+def attention92(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-92 (paper Table 2): modules (1, 2, 3), 52.47 M params, 10.53 GMACs at 224."""
+    return _create("attention92", pretrained, **kwargs)
+
+
+@register_model
+def attention128(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-128 at ImageNet scale (not in the paper): modules (3, 3, 3)."""
+    return _create("attention128", pretrained, **kwargs)
+
+
+@register_model
+def attention164(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-164 at ImageNet scale (not in the paper): modules (4, 4, 4)."""
+    return _create("attention164", pretrained, **kwargs)
+
+
+@register_model
+def attention236(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-236 at ImageNet scale (not in the paper): modules (6, 6, 6)."""
+    return _create("attention236", pretrained, **kwargs)
+
+
+@register_model
+def attention452(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """Attention-452 at ImageNet scale (not in the paper): {p=2, t=4, r=3}, modules (6, 6, 6)."""
+    return _create("attention452", pretrained, **kwargs)
+
+
+@register_model
+def attentionnext56(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """AttentionNeXt-56 (official prototxt): ResNeXt 32x4d post-activation units, modules (1, 1, 1)."""
+    return _create("attentionnext56", pretrained, **kwargs)
+
+
+@register_model
+def attentionnext92(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """AttentionNeXt-92 (official prototxt): ResNeXt 32x4d post-activation units, modules (1, 2, 3)."""
+    return _create("attentionnext92", pretrained, **kwargs)
+
+
+@register_model
+def attention56_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-56 (paper section 4.1, m = 1)."""
+    return _create("attention56_cifar", pretrained, **kwargs)
+
+
+@register_model
+def attention92_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-92 (paper Table 6: 1.9 M params, m = 2)."""
+    return _create("attention92_cifar", pretrained, **kwargs)
+
+
+@register_model
+def attention128_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-128 (paper Table 3, m = 3)."""
+    return _create("attention128_cifar", pretrained, **kwargs)
+
+
+@register_model
+def attention164_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-164 (paper Table 3 and Fig. 4, m = 4)."""
+    return _create("attention164_cifar", pretrained, **kwargs)
+
+
+@register_model
+def attention236_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-236 (paper Table 6: 5.1 M params, m = 6)."""
+    return _create("attention236_cifar", pretrained, **kwargs)
+
+
+@register_model
+def attention452_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
+    """CIFAR Attention-452 (paper Table 6: 8.6 M params; {p=2, t=4, r=3}, m = 6)."""
+    return _create("attention452_cifar", pretrained, **kwargs)
