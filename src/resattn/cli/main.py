@@ -10,6 +10,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("zoo", "list the models in the zoo"),
     "info": ("zoo", "parameters and multiply-adds of a model, beside the paper's numbers"),
+    "train": ("train", "train a model (default: an attention network on Fashion-MNIST)"),
 }
 
 

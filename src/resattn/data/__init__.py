@@ -15,7 +15,7 @@ from .idx import read_idx
 from .label_noise import NoisyLabels, apply_label_noise, noise_transition_matrix
 from .lighting import PCALighting
 from .loader import create_loader, set_loader_epoch
-from .samplers import EpochSampler
+from .samplers import EpochSampler, GlobalBatchSampler
 from .splits import train_val_split
 from .tensor_transforms import NormalizeUint8, RandomHorizontalFlip, RandomPadCrop, ToFloatTensor, ToUint8Tensor
 from .transforms import (
@@ -51,6 +51,7 @@ __all__ = [
     "IMAGENET_STD",
     "TRANSFORM_PRESETS",
     "EpochSampler",
+    "GlobalBatchSampler",
     "FakeDataset",
     "FashionMNIST",
     "ImageFolderDataset",

@@ -1,0 +1,106 @@
+"""``resattn train``: timm-style flags over ``resattn.engine.train``; recipes are YAML files of the same flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import yaml
+
+from ..engine.config import TrainConfig, load_yaml
+
+_BOOL = dict(action=argparse.BooleanOptionalAction, default=None)
+
+
+def add_train_args(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("-c", "--config", help="YAML recipe (keys = these flags), e.g. configs/cifar10_attention92.yaml")
+    g = p.add_argument_group("model")
+    g.add_argument("--model", help=f"model name (default {d.model}; see `resattn list`)")
+    g.add_argument("--model-kwargs", type=_mapping, help="model arguments as YAML, e.g. '{mask_act: spatial}'")
+    g.add_argument("--naive-attention", action="store_true", default=None,
+                   help="naive attention learning H = M * T (paper Eq. 1) instead of (1 + M) * T")
+    g.add_argument("--mask-act", choices=["mixed", "channel", "spatial"], help="soft-mask activation (paper Eq. 4-6)")
+    g.add_argument("--mask-type", choices=["encoder_decoder", "local_conv"], help="soft-mask structure (Table 4)")
+    g.add_argument("--drop-rate", type=float)
+    g.add_argument("--grad-checkpointing", **_BOOL)
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", help=f"fashion_mnist | cifar10 | cifar100 | imagenet | folder | fake "
+                                     f"(default {d.dataset})")
+    g.add_argument("--data-dir", help="dataset root (Fashion-MNIST: $RESATTN_DATA or the Debian package's files)")
+    g.add_argument("--download", **_BOOL)
+    g.add_argument("--val-split", type=float, help=f"validation images carved from train (default {d.val_split:g})")
+    g.add_argument("--img-size", type=int)
+    g.add_argument("--label-noise", type=float, help="training-label noise rate 1 - r (paper Table 5)")
+    g.add_argument("--workers", type=int)
+    g.add_argument("--augment", **_BOOL)
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=float)
+    g.add_argument("--iters", type=int)
+    g.add_argument("-b", "--batch-size", type=int, help=f"global mini-batch over all processes (default "
+                                                         f"{d.batch_size})")
+    g.add_argument("--grad-accum", type=int, help="micro-batches per step")
+    g.add_argument("--lr", type=float)
+    g.add_argument("--momentum", type=float)
+    g.add_argument("--nesterov", **_BOOL)
+    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--sched", choices=["multistep", "cosine", "constant"])
+    g.add_argument("--milestones", type=float, nargs="+", help="iterations of the LR drops (or fractions < 1)")
+    g.add_argument("--lr-gamma", type=float)
+    g.add_argument("--warmup-iters", type=int)
+    g.add_argument("--label-smoothing", type=float)
+    g.add_argument("--ema-decay", type=float)
+    g = p.add_argument_group("execution")
+    g.add_argument("--device", help="auto | cpu | cuda | cuda:N")
+    g.add_argument("--amp", choices=["none", "bf16", "fp16"])
+    g.add_argument("--channels-last", **_BOOL)
+    g.add_argument("--compile", **_BOOL)
+    g.add_argument("--seed", type=int)
+    g = p.add_argument_group("run folder")
+    g.add_argument("--output", help=f"run folder (default {d.output})")
+    g.add_argument("--resume", help="auto (latest checkpoint in --output) or a checkpoint file")
+    g.add_argument("--eval-interval", type=int)
+    g.add_argument("--save-interval", type=int)
+    g.add_argument("--log-interval", type=int)
+    g.add_argument("--progress", choices=["auto", "bar", "log", "none"])
+    g.add_argument("--test", **_BOOL, help="evaluate the test split once at the end")
+
+
+def _mapping(text: str) -> dict[str, Any]:
+    value = yaml.safe_load(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a mapping like '{{mask_act: spatial}}', got {text!r}")
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    cfg = TrainConfig()
+    if args.config:
+        cfg.update(load_yaml(args.config), source=args.config)
+    flags = {k: v for k, v in vars(args).items() if v is not None and k not in ("config", "command", "run")}
+    model_kwargs = dict(cfg.model_kwargs)
+    model_kwargs.update(flags.pop("model_kwargs", {}))
+    if flags.pop("naive_attention", False):
+        model_kwargs["attention_residual"] = False
+    for key in ("mask_act", "mask_type"):
+        if key in flags:
+            model_kwargs[key] = flags.pop(key)
+    if flags.get("epochs") is not None and flags.get("iters") is None:
+        cfg.iters = None
+    if flags.get("iters") is not None and flags.get("epochs") is None:
+        cfg.epochs = None
+    if "val_split" in flags and flags["val_split"] >= 1:
+        flags["val_split"] = int(flags["val_split"])
+    cfg.update(flags, source="the command line")
+    cfg.model_kwargs = model_kwargs
+    return cfg
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..engine.trainer import train
+
+    results = train(config_from_args(args))
+    if "test_top1" in results:
+        print(json.dumps({k: results[k] for k in ("model", "test_top1", "test_top5", "wall_s")}))
+    return 0
