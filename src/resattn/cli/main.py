@@ -6,11 +6,15 @@ import argparse
 import importlib
 import sys
 
+from ..engine.checkpoint import CheckpointError
+
 # command -> (module under resattn.cli, one-line help). Modules are imported lazily so `resattn list` stays quick.
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("zoo", "list the models in the zoo"),
     "info": ("zoo", "parameters and multiply-adds of a model, beside the paper's numbers"),
     "train": ("train", "train a model (default: an attention network on Fashion-MNIST)"),
+    "validate": ("evaluate", "top-1 / top-5 of a checkpoint or pretrained model on a dataset split"),
+    "predict": ("evaluate", "top-k classes of image files or folders"),
 }
 
 
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (ValueError, FileNotFoundError) as err:  # user errors: one clear line, no traceback
+    except (ValueError, FileNotFoundError, CheckpointError) as err:  # user errors: one clear line, no traceback
         print(f"resattn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -342,7 +342,9 @@ class Run:
             best = load_checkpoint(self.out / "best.pt") if (self.out / "best.pt").exists() else self.state()
             weights = best["ema"] if best.get("ema") else best["model"]
             export_safetensors(weights, self.out / "best.safetensors",
-                               metadata=dict(model=self.cfg.model, model_args=json.dumps(self.model_args)))
+                               metadata=dict(model=self.cfg.model, model_args=json.dumps(self.model_args),
+                                             dataset=self.cfg.dataset,
+                                             class_names=json.dumps(list(self.data["info"]["class_names"] or []))))
             if self.cfg.test:
                 # The test split is evaluated once, on the checkpoint selected on the validation split.
                 model = create_model(self.cfg.model, **self.model_args).to(self.device)

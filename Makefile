@@ -1,0 +1,25 @@
+# One place for the project's commands; README and .ci/run call these targets.
+PYTHON ?= python3
+# This machine's pip serves these two from its local disk; elsewhere pick the build for your hardware.
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install install-data install-python train test lint
+
+install: install-data install-python
+
+install-data:  # Fashion-MNIST IDX files into /usr/share/datasets/fashion-mnist (Debian package)
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
+
+install-python:
+	$(PYTHON) -m pip install -q $(TORCH_SPEC)
+	$(PYTHON) -m pip install -q -e ".[dev,onnx]"
+
+train:
+	resattn train
+
+test:
+	$(PYTHON) -m pytest -q -n 2 tests
+
+lint:
+	ruff check src tests benchmarks hubconf.py

@@ -1,0 +1,85 @@
+"""Rebuild a model for validation, prediction and export from a checkpoint, a weights file or a zoo name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safetensors import safe_open
+from torch import nn
+
+from ..models.factory import check_model_name, create_model
+from .checkpoint import CheckpointError, load_checkpoint, load_weights
+
+
+@dataclass
+class LoadedModel:
+    model: nn.Module
+    name: str
+    dataset: str | None = None
+    class_names: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def _safetensors_metadata(path: Path) -> dict[str, str]:
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+def load_model(
+    checkpoint: str | Path | None = None,
+    model: str | None = None,
+    pretrained: bool = False,
+    which: str = "model",
+    **model_kwargs: Any,
+) -> LoadedModel:
+    """A model in eval mode, from a resattn checkpoint / safetensors file, or from the zoo by name.
+
+    Args:
+        checkpoint: a training checkpoint (``last.pt``, ``best.pt``) or a ``.safetensors`` file written by resattn.
+        model: zoo name (``arch`` or ``arch.tag``); required with a plain weights file, optional otherwise.
+        pretrained: load the released weights of ``model`` (a pretrained tag).
+        which: "model" or "ema" weights of a training checkpoint.
+        model_kwargs: overrides for the model's constructor (e.g. ``num_classes``) when building from a name.
+    """
+    if checkpoint is None:
+        if model is None:
+            raise ValueError("Give --checkpoint or --model")
+        check_model_name(model)
+        try:
+            net = create_model(model, pretrained=pretrained, **model_kwargs)
+        except RuntimeError as err:  # timm: no weights for this name
+            raise ValueError(f"No pretrained weights for {model!r} ({err}); use a tagged name from "
+                             f"`resattn list` or pass --checkpoint") from err
+        cfg = getattr(net, "pretrained_cfg", {}) or {}
+        return LoadedModel(net.eval(), model, cfg.get("dataset"), list(cfg.get("class_names") or []))
+
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"Checkpoint {path} does not exist")
+    if path.suffix == ".safetensors":
+        meta = _safetensors_metadata(path)
+        name = model or meta.get("model")
+        if name is None:
+            raise CheckpointError(f"{path} names no model in its metadata; pass --model")
+        args = json.loads(meta.get("model_args", "{}"))
+        state, dataset, classes, config = load_weights(path), meta.get("dataset"), [], {}
+        if "class_names" in meta:
+            classes = json.loads(meta["class_names"])
+    else:
+        ckpt = load_checkpoint(path)
+        if "model_name" not in ckpt:
+            raise CheckpointError(f"{path} is not a resattn training checkpoint (no model_name)")
+        name, args = model or ckpt["model_name"], dict(ckpt.get("model_args") or {})
+        state = load_weights(path, which=which)
+        dataset, classes, config = ckpt.get("dataset"), list(ckpt.get("class_names") or []), ckpt.get("config", {})
+    check_model_name(name)
+    args.update(model_kwargs)
+    net = create_model(name, **args)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as err:
+        raise CheckpointError(f"{path} does not fit {name} with {args}: {err}") from err
+    return LoadedModel(net.eval(), name, dataset, classes, config)

@@ -1,0 +1,145 @@
+"""The trainer on fake data: steps, outputs, exact resume, corrupted checkpoints, NaN stop, DDP equivalence."""
+
+import json
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from resattn.engine import trainer as trainer_mod
+from resattn.engine.checkpoint import CheckpointError, load_checkpoint
+from resattn.engine.config import TrainConfig
+from resattn.engine.loop import NonFiniteLossError
+from resattn.engine.trainer import Run, build_data, train
+
+
+def fake_config(tmp_path, name="run", **kwargs):
+    base = dict(model="attention56_cifar", dataset="fake", val_split=100, epochs=None, iters=6, batch_size=8,
+                eval_interval=3, save_interval=2, warmup_iters=2, amp="none", channels_last=False,
+                output=str(tmp_path / name), progress="none", seed=3)
+    base.update(kwargs)
+    return TrainConfig().update(base, "test")
+
+
+def model_state(path):
+    return load_checkpoint(path)["model"]
+
+
+def test_a_few_steps_leave_every_output(tmp_path):
+    results = train(fake_config(tmp_path, iters=4, eval_interval=2))
+    out = tmp_path / "run"
+    for name in ("config.yaml", "summary.csv", "curves.png", "last.pt", "best.pt", "best.safetensors",
+                 "results.json"):
+        assert (out / name).exists(), name
+    assert any((out / "tb").iterdir())
+    assert json.loads((out / "results.json").read_text())["test_top1"] == results["test_top1"]
+    rows = (out / "summary.csv").read_text().splitlines()
+    assert rows[0].startswith("step,epoch,train_loss,val_loss,val_top1,val_top5,lr,images_per_s,wall_s")
+    assert len(rows) == 3  # header + evaluations at steps 2 and 4
+
+
+def test_killed_and_resumed_run_is_bit_identical(tmp_path, monkeypatch):
+    kwargs = dict(iters=10, drop_rate=0.2)  # dropout and augmentation both draw from the RNG
+    train(fake_config(tmp_path, "straight", **kwargs))
+
+    original = Run.on_step
+
+    def crash_at_7(self, step, loss, images):
+        stop = original(self, step, loss, images)
+        if step == 7:
+            raise RuntimeError("simulated crash")
+        return stop
+
+    monkeypatch.setattr(Run, "on_step", crash_at_7)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(fake_config(tmp_path, "crashed", **kwargs))
+    monkeypatch.setattr(Run, "on_step", original)
+    assert load_checkpoint(tmp_path / "crashed" / "last.pt")["step"] == 6  # saved every 2 steps
+    train(fake_config(tmp_path, "crashed", resume="auto", **kwargs))
+
+    a, b = model_state(tmp_path / "straight" / "last.pt"), model_state(tmp_path / "crashed" / "last.pt")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    opt_a = load_checkpoint(tmp_path / "straight" / "last.pt")["optimizer"]["state"]
+    opt_b = load_checkpoint(tmp_path / "crashed" / "last.pt")["optimizer"]["state"]
+    assert all(torch.equal(opt_a[k]["momentum_buffer"], opt_b[k]["momentum_buffer"]) for k in opt_a)
+
+
+def test_corrupted_last_checkpoint_falls_back_to_previous(tmp_path, caplog):
+    train(fake_config(tmp_path, iters=4, eval_interval=4))
+    out = tmp_path / "run"
+    last = out / "last.pt"
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])  # truncated, as by a crash mid-copy
+    with pytest.raises(CheckpointError, match=str(last)):
+        load_checkpoint(last)
+    results = train(fake_config(tmp_path, iters=6, eval_interval=4, resume="auto"))
+    assert "last.pt" in caplog.text  # the warning names the bad file
+    assert results["iterations"] == 6
+    assert load_checkpoint(last)["step"] == 6
+
+
+def test_explicit_resume_from_garbage_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        train(fake_config(tmp_path, resume=str(bad)))
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    real = trainer_mod.train_one_epoch.__globals__["F"].cross_entropy
+    calls = {"n": 0}
+
+    def flaky(logits, target, **kw):
+        calls["n"] += 1
+        loss = real(logits, target, **kw)
+        return loss * float("nan") if calls["n"] == 5 else loss
+
+    monkeypatch.setattr(trainer_mod.train_one_epoch.__globals__["F"], "cross_entropy", flaky)
+    with pytest.raises(NonFiniteLossError, match="at step 4"):
+        train(fake_config(tmp_path, iters=8, save_interval=1, eval_interval=100))
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_label_noise_only_touches_training_subset(tmp_path):
+    data = build_data(fake_config(tmp_path, label_noise=0.5, val_split=200))
+    clean = data["train"].clean_targets
+    realised = (data["train"].targets != clean).float().mean().item()
+    assert realised == pytest.approx(data["realised_noise"]) and 0.4 < realised < 0.6
+    assert not hasattr(data["val"], "clean_targets") and not hasattr(data["test"], "clean_targets")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, cfg_dict):
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo")
+    torch.set_num_threads(1)
+    train(TrainConfig().update(cfg_dict, "test"))
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_match_one_process_with_same_global_batch(tmp_path):
+    common = dict(iters=3, batch_size=16, augment=False, eval_interval=3, save_interval=3, device="cpu")
+    ddp_cfg = fake_config(tmp_path, "ddp", **common).to_dict()
+    mp.spawn(_ddp_worker, args=(2, _free_port(), ddp_cfg), nprocs=2, join=True)
+    # One process, the same global batch of 16 in two micro-batches of 8: per-micro-batch BN as on each rank.
+    # One intra-op thread like the workers: other thread counts sum in another order (float rounding only).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(fake_config(tmp_path, "single", grad_accum=2, **common))
+    finally:
+        torch.set_num_threads(threads)
+    ddp, single = model_state(tmp_path / "ddp" / "last.pt"), model_state(tmp_path / "single" / "last.pt")
+    params = [k for k in single if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    for key in params:
+        torch.testing.assert_close(ddp[key], single[key], rtol=1e-4, atol=1e-5, msg=key)
