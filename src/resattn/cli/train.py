@@ -104,3 +104,10 @@ def run_train(args: argparse.Namespace) -> int:
     if "test_top1" in results:
         print(json.dumps({k: results[k] for k in ("model", "test_top1", "test_top5", "wall_s")}))
     return 0
+
+
+def resolve_train_config(argv: list[str]) -> TrainConfig:
+    """The TrainConfig that ``resattn train ARGV`` would run (for tests and tools)."""
+    parser = argparse.ArgumentParser()
+    add_train_args(parser)
+    return config_from_args(parser.parse_args(argv))
