@@ -11,13 +11,26 @@ from ..utils.complexity import count_macs, count_params
 
 def add_list_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("filter", nargs="?", default="", help="substring or pattern, e.g. cifar or 'attention5*'")
+    parser.add_argument("--table", action="store_true",
+                        help="markdown table with params and GMACs at each model's default size, beside the paper")
 
 
 def run_list(args: argparse.Namespace) -> int:
     names = list_models(args.filter)
     if not names:
         raise ValueError(f"No model matches {args.filter!r}")
-    print("\n".join(names))
+    if not args.table:
+        print("\n".join(names))
+        return 0
+    print("| model | input | params | GMACs | min input | paper |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        model = create_model(name)
+        size = model.pretrained_cfg["input_size"]
+        params, macs = count_params(model), count_macs(model, size)
+        paper = PAPER_NUMBERS.get(name)
+        ref = f"{paper['params_m']} M" + (f", {paper['gmacs']} G" if "gmacs" in paper else "") if paper else ""
+        print(f"| `{name}` | {size[-1]} | {params:,} | {macs / 1e9:.3f} | {model.min_input_size} | {ref} |")
     return 0
 
 
