@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("train", "train a model (default: an attention network on Fashion-MNIST)"),
     "validate": ("evaluate", "top-1 / top-5 of a checkpoint or pretrained model on a dataset split"),
     "predict": ("evaluate", "top-k classes of image files or folders"),
+    "visualize": ("visualize", "draw the soft-mask maps of a model over images (paper Fig. 1)"),
+    "analyze": ("analyze", "analyses of trained networks: `analyze response` is paper Fig. 4"),
 }
 
 
