@@ -8,13 +8,14 @@ import sys
 
 from ..engine.checkpoint import CheckpointError
 
-# command -> (module under resattn.cli, one-line help). Modules are imported lazily so `resattn list` stays quick.
+# command -> (module under resattn.cli, one-line help). Each module keeps its heavy imports inside run_<command>.
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("zoo", "list the models in the zoo"),
     "info": ("zoo", "parameters and multiply-adds of a model, beside the paper's numbers"),
     "train": ("train", "train a model (default: an attention network on Fashion-MNIST)"),
     "validate": ("evaluate", "top-1 / top-5 of a checkpoint or pretrained model on a dataset split"),
     "predict": ("evaluate", "top-k classes of image files or folders"),
+    "export": ("export", "export a model to ONNX (checked in onnxruntime) or a torch.export program"),
     "visualize": ("visualize", "draw the soft-mask maps of a model over images (paper Fig. 1)"),
     "analyze": ("analyze", "analyses of trained networks: `analyze response` is paper Fig. 4"),
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from ..models.factory import check_model_name, create_model
@@ -24,8 +24,25 @@ class LoadedModel:
 
 
 def _safetensors_metadata(path: Path) -> dict[str, str]:
-    with safe_open(str(path), framework="pt") as f:
-        return dict(f.metadata() or {})
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {err}") from err
+
+
+def load_state_checked(model: nn.Module, state: dict, path: Path, name: str, args: dict) -> None:
+    """``load_state_dict(strict=True)`` with a one-line error that counts what does not fit and names a few keys."""
+    ours = model.state_dict()
+    missing = [k for k in ours if k not in state]
+    unexpected = [k for k in state if k not in ours]
+    wrong = [k for k in ours if k in state and tuple(state[k].shape) != tuple(ours[k].shape)]
+    if missing or unexpected or wrong:
+        parts = [f"{len(keys)} {what} (e.g. {', '.join(keys[:3])})"
+                 for what, keys in (("missing keys", missing), ("unexpected keys", unexpected),
+                                    ("shape mismatches", wrong)) if keys]
+        raise CheckpointError(f"{path} does not fit {name} with {args}: {'; '.join(parts)}")
+    model.load_state_dict(state)
 
 
 def load_model(
@@ -78,8 +95,5 @@ def load_model(
     check_model_name(name)
     args.update(model_kwargs)
     net = create_model(name, **args)
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as err:
-        raise CheckpointError(f"{path} does not fit {name} with {args}: {err}") from err
+    load_state_checked(net, state, path, name, args)
     return LoadedModel(net.eval(), name, dataset, classes, config)

@@ -38,6 +38,7 @@ from .config import TrainConfig, save_yaml
 from .distributed import DistInfo, barrier, cleanup, init_distributed
 from .loop import NonFiniteLossError, StepContext, evaluate, train_one_epoch
 from .plots import plot_curves
+from .restore import load_state_checked
 from .rng import get_rng_state, set_rng_state
 from .schedule import IterSchedule
 
@@ -183,10 +184,7 @@ class Run:
             path, state = Path(cfg.resume), load_checkpoint(cfg.resume)
         if state.get("model_name") != cfg.model:
             raise CheckpointError(f"{path} holds a {state.get('model_name')!r} model, but --model is {cfg.model!r}")
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as err:
-            raise CheckpointError(f"{path} does not match {cfg.model} with {self.model_args}: {err}") from err
+        load_state_checked(self.model, state["model"], path, cfg.model, self.model_args)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])

@@ -8,7 +8,7 @@ attached and keeps the masks of the last forward pass; removing it leaves the mo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Literal
 
@@ -71,7 +71,7 @@ class MaskRecorder:
     # ------------------------------------------------------------------------------------------------- selection
     def _available_text(self) -> str:
         owners = ", ".join(owner_name(n) for n in self.available)
-        return f"available: {owners} (or their full '{MASK_SUFFIX[1:]}' paths)"
+        return f"available: {owners} (or the full paths NAME{MASK_SUFFIX})"
 
     def _resolve(self, modules: Sequence[str] | None) -> list[str]:
         if modules is None:
@@ -127,7 +127,7 @@ class MaskRecorder:
         del module, args
         self.clear()
 
-    def _make_hook(self, name: str):
+    def _make_hook(self, name: str) -> Callable[[nn.Module, tuple, torch.Tensor], None]:
         def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
             del module, args
             # A copy, not a view: the network may reuse the buffer, and the caller should own plain float32 data
