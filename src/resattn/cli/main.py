@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("evaluate", "top-k classes of image files or folders"),
     "export": ("export", "export a model to ONNX (checked in onnxruntime) or a torch.export program"),
     "visualize": ("visualize", "draw the soft-mask maps of a model over images (paper Fig. 1)"),
+    "benchmark": ("benchmark", "latency, throughput and memory beside ResNet-50/152 and ResNet-164 in the same run"),
     "analyze": ("analyze", "analyses of trained networks: `analyze response` is paper Fig. 4"),
 }
 

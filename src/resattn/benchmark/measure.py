@@ -1,0 +1,105 @@
+"""Timing and memory primitives: median wall time of repeated calls, saved-activation bytes of a training step."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def _median_seconds(fn: Callable[[], None], warmup: int, repeats: int, sync: Callable[[], None]) -> float:
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _sync_for(device: torch.device) -> Callable[[], None]:
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def time_inference(model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | None = None, warmup: int = 2,
+                   repeats: int = 5) -> float:
+    """Median seconds of one forward pass of ``model`` on ``x`` under ``torch.inference_mode``."""
+    model.eval()
+
+    def step() -> None:
+        with torch.inference_mode(), _autocast(x.device, amp_dtype):
+            model(x)
+
+    return _median_seconds(step, warmup, repeats, _sync_for(x.device))
+
+
+def time_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype: torch.dtype | None = None,
+                  warmup: int = 2, repeats: int = 5) -> float:
+    """Median seconds of one SGD step (forward, cross-entropy, backward, update)."""
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def step() -> None:
+        with _autocast(x.device, amp_dtype):
+            loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return _median_seconds(step, warmup, repeats, _sync_for(x.device))
+
+
+def activation_bytes(model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | None = None) -> int:
+    """Bytes of the tensors autograd saves for backward in one training forward (device independent).
+
+    Parameters are excluded (they exist whether or not we train); each saved tensor storage is counted once, so views
+    and tensors saved by two operators are not double counted. With gradient checkpointing only the checkpoint
+    inputs are saved during the forward; see ``checkpointed_peak_bytes`` for the recomputation on top.
+    """
+    model.train()
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        ptr = storage.data_ptr()
+        if ptr not in params:
+            seen[ptr] = max(seen.get(ptr, 0), storage.nbytes())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _autocast(x.device, amp_dtype):
+        out = model(x)
+    del out
+    return sum(seen.values())
+
+
+def checkpointed_peak_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Activation bytes of a gradient-checkpointed training step at its peak.
+
+    The forward keeps only each block's input; the backward then recomputes one block at a time, so the peak is the
+    kept inputs plus the largest single block's saved activations.
+    """
+    blocks = [b for stage in model.stages for b in stage.blocks]
+    inputs: dict[int, torch.Tensor] = {}
+    hooks = [b.register_forward_pre_hook(lambda m, a, i=i: inputs.__setitem__(i, a[0].detach())) for i, b in
+             enumerate(blocks)]
+    try:
+        model.set_grad_checkpointing(True)
+        kept = activation_bytes(model, x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.set_grad_checkpointing(False)
+    largest = max(activation_bytes(b, inputs[i].requires_grad_()) for i, b in enumerate(blocks))
+    return kept + largest

@@ -1,0 +1,51 @@
+"""The benchmark machinery runs and reports ratios (no timing assertions: those belong in docs/performance.md);
+the fast paths it measures compute the same function as the reference path."""
+
+import pytest
+import torch
+
+import resattn
+from resattn.benchmark import activation_bytes
+from resattn.benchmark.measure import checkpointed_peak_bytes
+from resattn.cli import main
+
+
+def test_cli_small_run_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["benchmark", "--model", "attention56_cifar", "--img-size", "32", "-b", "2", "--modes", "fp32",
+                 "channels_last", "--train-batch", "4", "--memory-model", "attention56_cifar", "--warmup", "0",
+                 "--repeats", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "attention56_cifar / resnet50 fp32" in text and "per-MAC ratio" in text
+    import json
+
+    data = json.loads(out.read_text())
+    assert [r["mode"] for r in data["inference"]] == ["fp32", "channels_last"]
+    assert data["inference"][0]["ratio_vs_resnet50_fp32"] > 0
+    assert data["memory"]["checkpointed_mib"] < data["memory"]["model_mib"]
+
+
+def test_unknown_mode_is_clear(capsys):
+    assert main(["benchmark", "--modes", "turbo", "--sections", "inference"]) == 2
+    assert "turbo" in capsys.readouterr().err
+
+
+def test_activation_bytes_counts_saved_tensors():
+    model = resattn.create_model("attention56_cifar")
+    one, two = (activation_bytes(model, torch.randn(n, 3, 32, 32)) for n in (1, 2))
+    assert two == pytest.approx(2 * one, rel=0.05)  # activations scale with the batch, parameters are left out
+    assert checkpointed_peak_bytes(model, torch.randn(1, 3, 32, 32)) < one
+
+
+@pytest.mark.parametrize("name", ["attention56_cifar", "attentionnext56"])
+def test_fast_paths_match_reference(name):
+    model = resattn.create_model(name, num_classes=10).eval()
+    size = 32 if name.endswith("_cifar") else 64
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        ref = model(x)
+        cl = model.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            bf = model(x.contiguous(memory_format=torch.channels_last)).float()
+    torch.testing.assert_close(cl, ref, rtol=1e-4, atol=1e-4)
+    assert torch.nn.functional.cosine_similarity(bf.flatten(), ref.flatten(), dim=0) > 0.99
