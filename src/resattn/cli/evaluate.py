@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from ..export import OnnxModel
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -81,7 +86,10 @@ def run_validate(args: argparse.Namespace) -> int:
 def add_predict_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", help="image files or folders")
     _add_model_source(p)
-    p.add_argument("--dataset", help="preprocessing preset and class names (default: the checkpoint's)")
+    p.add_argument("--onnx", metavar="FILE",
+                   help="run this ONNX file (from `resattn export`) in onnxruntime instead of a PyTorch model")
+    p.add_argument("--dataset", help="preprocessing preset and class names (default: the checkpoint's or the "
+                                     "ONNX file's metadata)")
     p.add_argument("--img-size", type=int)
     p.add_argument("--topk", type=int, default=3)
     p.add_argument("--json", action="store_true", help="one JSON object per image instead of text")
@@ -117,21 +125,46 @@ def image_to_input(path: Path, in_chans: int, preset: str, size: int, transform)
         raise ValueError(f"Cannot read image {path}: {err}") from err
 
 
+def _load_onnx_for_predict(args: argparse.Namespace) -> tuple[OnnxModel, str]:
+    """The ONNX model of ``--onnx`` and its dataset (``--dataset`` or the file's metadata)."""
+    from ..export import load_onnx
+
+    if args.checkpoint or args.model:
+        raise ValueError("--onnx replaces --checkpoint / --model: pass one or the other")
+    onnx_model = load_onnx(args.onnx)
+    dataset = args.dataset or onnx_model.dataset
+    if dataset is None:  # the preprocessing (size, normalisation) is the dataset's: never guess it
+        raise ValueError(f"{args.onnx} does not name its dataset in its metadata; pass --dataset")
+    return onnx_model, dataset
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from ..data import create_transform, dataset_info
 
-    loaded, device = _load(args)
-    dataset = args.dataset or loaded.dataset
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    if args.onnx:
+        onnx_model, dataset = _load_onnx_for_predict(args)
+        forward, in_chans, class_names = onnx_model, onnx_model.in_chans, onnx_model.class_names
+        fixed = onnx_model.fixed_size  # a static graph takes only its export size
+        default_size = fixed[0] if fixed and fixed[0] == fixed[1] else None
+    else:
+        loaded, device = _load(args)
+        dataset = args.dataset or loaded.dataset
+        model, in_chans, class_names = loaded.model.to(device), loaded.model.in_chans, loaded.class_names
+        default_size = None if dataset else model.pretrained_cfg["input_size"][-1]
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            return model(x.to(device))
+
     info = dataset_info(dataset) if dataset else None
     preset = info["transform_preset"] if info else "imagenet"
-    size = args.img_size or (info["image_size"] if info else loaded.model.pretrained_cfg["input_size"][-1])
+    size = args.img_size or default_size or info["image_size"]
     transform = create_transform(preset, train=False, img_size=size)
-    names = loaded.class_names or (list(info["class_names"]) if info and info["class_names"] else [])
-    model, in_chans = loaded.model.to(device), loaded.model.in_chans
+    names = class_names or (list(info["class_names"]) if info and info["class_names"] else [])
     for path in collect_images(args.images):
-        x = image_to_input(path, in_chans, preset, size, transform)[None].to(device)
+        x = image_to_input(path, in_chans, preset, size, transform)[None]
         with torch.no_grad():
-            probs = model(x).float().softmax(dim=1)[0]
+            probs = forward(x).float().softmax(dim=1)[0]
         top = probs.topk(min(args.topk, probs.numel()))
         preds = [dict(label=names[i] if i < len(names) else str(i), index=i, prob=round(p, 4))
                  for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
