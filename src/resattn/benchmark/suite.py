@@ -18,10 +18,11 @@ import torch
 from torch import nn
 
 from ..models.factory import create_model
+from ..models.residual_attention import ResidualAttentionNet
 from ..utils.complexity import count_macs
 from .measure import activation_bytes, checkpointed_peak_bytes, time_inference, time_training
 
-INFERENCE_MODES = ("fp32", "channels_last", "bf16", "compile", "onnxruntime")
+INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "onnxruntime")
 TRAIN_MODES = ("fp32", "channels_last", "bf16")
 
 
@@ -32,12 +33,20 @@ def _torchvision(name: str) -> nn.Module:
 
 
 def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, torch.Tensor, torch.dtype | None]:
-    """The model, input and autocast dtype of a mode (a fresh compiled wrapper for "compile")."""
+    """The model, input and autocast dtype of a mode (a fresh compiled wrapper for "compile").
+
+    The "folded" modes fold every BN that directly follows a convolution (inference only) in resattn models, then run
+    channels_last; torchvision references run plain channels_last there.
+    """
     if mode == "fp32":
         return model.to(memory_format=torch.contiguous_format), x.contiguous(), None
+    if mode.startswith("folded") and isinstance(model, ResidualAttentionNet):
+        from ..export.fold import fold_batchnorm
+
+        model = fold_batchnorm(model)
     model = model.to(memory_format=torch.channels_last)
     x = x.contiguous(memory_format=torch.channels_last)
-    if mode == "bf16":
+    if mode in ("bf16", "folded_bf16"):
         return model, x, torch.bfloat16
     if mode == "compile":
         return torch.compile(model), x, None
@@ -97,7 +106,7 @@ def run_suite(
     if "inference" in sections:
         results["inference"] = _inference(model_name, img_size, batch_size, modes, dev, warmup, repeats, log)
     if "training" in sections:
-        train_modes = tuple(m for m in modes if m in TRAIN_MODES)
+        train_modes = tuple(m for m in modes if m in TRAIN_MODES)  # folding and onnxruntime are inference only
         results["training"] = _training(train_model, train_batch, train_modes, dev, warmup, repeats, log)
     if "memory" in sections:
         results["memory"] = _memory(memory_model, img_size, dev, log)
