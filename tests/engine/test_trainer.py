@@ -143,3 +143,33 @@ def test_ddp_two_processes_match_one_process_with_same_global_batch(tmp_path):
     params = [k for k in single if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
     for key in params:
         torch.testing.assert_close(ddp[key], single[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_ema_weights_are_saved_and_used_for_the_test(tmp_path):
+    results = train(fake_config(tmp_path, iters=3, ema_decay=0.5, eval_interval=3))
+    state = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert state["ema"] is not None and state["ema"].keys() == state["model"].keys()
+    assert any(not torch.equal(state["ema"][k], state["model"][k]) for k in state["model"])
+    assert "test_top1" in results
+
+
+@pytest.mark.slow
+def test_torchrun_cli_two_processes(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "torchrun"
+    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(_free_port()), "-m", "resattn", "train", "--dataset", "fake", "--device", "cpu",
+           "--iters", "2", "--batch-size", "8", "--val-split", "50", "--output", str(out), "--progress", "log"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("test top-1") == 1  # rank 0 alone logs
+    assert load_checkpoint(out / "last.pt")["world_size"] == 2
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    train(fake_config(tmp_path, iters=2, eval_interval=2))
+    with pytest.raises(ValueError, match="already holds a run; continue it with --resume auto"):
+        train(fake_config(tmp_path, iters=2, eval_interval=2))

@@ -58,7 +58,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--compile", **_BOOL)
     g.add_argument("--seed", type=int)
     g = p.add_argument_group("run folder")
-    g.add_argument("--output", help=f"run folder (default {d.output})")
+    g.add_argument("--output", help="run folder (default runs/<model>_<dataset>_<date-time>)")
     g.add_argument("--resume", help="auto (latest checkpoint in --output) or a checkpoint file")
     g.add_argument("--eval-interval", type=int)
     g.add_argument("--save-interval", type=int)

@@ -54,7 +54,7 @@ class TrainConfig:
     compile: bool = False
     seed: int = 0
     # bookkeeping
-    output: str = "runs/default"
+    output: str | None = None  # None: runs/<model>_<dataset>_<date-time>
     resume: str | None = None  # None | "auto" | a checkpoint path
     eval_interval: int | None = None  # iterations; default: once per epoch
     save_interval: int | None = None  # iterations; default: at every evaluation

@@ -35,7 +35,7 @@ from ..data import (
 from ..models.factory import check_model_name, create_model
 from .checkpoint import CheckpointError, export_safetensors, load_checkpoint, load_resume_checkpoint, save_checkpoint
 from .config import TrainConfig, save_yaml
-from .distributed import DistInfo, barrier, cleanup, init_distributed
+from .distributed import DistInfo, barrier, broadcast_object, cleanup, init_distributed
 from .loop import NonFiniteLossError, StepContext, evaluate, train_one_epoch
 from .plots import plot_curves
 from .restore import load_state_checked
@@ -96,7 +96,12 @@ class Run:
         self.dist: DistInfo = init_distributed(self.device)
         self.device = self.dist.device
         self.is_main = self.dist.rank == 0
+        if cfg.output is None:  # rank 0's clock names the folder for every rank
+            cfg.output = broadcast_object(f"runs/{cfg.model}_{cfg.dataset}_{time.strftime('%Y%m%d-%H%M%S')}")
         self.out = Path(cfg.output)
+        if not cfg.resume and any(self.out.glob("last*.pt")):
+            raise ValueError(f"{self.out} already holds a run; continue it with --resume auto, or choose another "
+                             f"--output")
         torch.manual_seed(cfg.seed + self.dist.rank)
 
         self.data = build_data(cfg)
