@@ -13,7 +13,7 @@ install-data:  # Fashion-MNIST IDX files into /usr/share/datasets/fashion-mnist 
 
 install-python:
 	$(PYTHON) -m pip install -q $(TORCH_SPEC)
-	$(PYTHON) -m pip install -q -e ".[dev,onnx]"
+	$(PYTHON) -m pip install -q -e ".[dev,onnx,gradcam]"
 
 train:
 	resattn train
