@@ -483,6 +483,10 @@ def export_safetensors(
     try:
         with _atomic_target(path) as tmp:
             _st_save_file(tensors, str(tmp), metadata=metadata)
+            # safetensors re-creates the file with mode 0600: give it the permissions any other output gets.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
     except Exception as exc:
         raise CheckpointError(f"failed to write safetensors file {path}: {type(exc).__name__}: {exc}") from exc
     return path

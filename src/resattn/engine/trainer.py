@@ -150,6 +150,7 @@ class Run:
         self.wall_start = time.perf_counter()
         self.wall_before = 0.0  # wall time of earlier sessions of a resumed run
         self.bar = None
+        self.tb = None  # TensorBoard writer (rank 0), opened in run()
 
     # ------------------------------------------------------------------------------------------- checkpoints
     def state(self) -> dict[str, Any]:
@@ -296,7 +297,6 @@ class Run:
             self.out.mkdir(parents=True, exist_ok=True)
             save_yaml(cfg, self.out / "config.yaml")
         self.try_resume()
-        self.tb = None
         if self.is_main:
             from torch.utils.tensorboard import SummaryWriter
 
