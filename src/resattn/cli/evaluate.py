@@ -51,7 +51,7 @@ def _load(args: argparse.Namespace):
 def run_validate(args: argparse.Namespace) -> int:
     from ..data import create_dataset, create_transform, dataset_info, train_val_split
     from ..engine.loop import evaluate
-    from ..engine.trainer import AMP_DTYPES, eval_loader
+    from ..engine.trainer import AMP_DTYPES, eval_loader, test_split_name
 
     loaded, device = _load(args)
     dataset = args.dataset or loaded.dataset
@@ -66,8 +66,9 @@ def run_validate(args: argparse.Namespace) -> int:
             raise ValueError("--split val needs a training checkpoint (it holds the seed of the split)")
         full = create_dataset(dataset, args.data_dir or cfg.get("data_dir"), "train")
         _, data = train_val_split(full, cfg["val_split"], cfg["seed"], train_transform=tf, val_transform=tf)
-    else:
-        data = create_dataset(dataset, args.data_dir, args.split, transform=tf)
+    else:  # "test" is ImageNet's val/ folder: the held-out set the paper reports on
+        split = test_split_name(info, args.data_dir) if args.split == "test" else args.split
+        data = create_dataset(dataset, args.data_dir, split, transform=tf)
     model = loaded.model.to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)

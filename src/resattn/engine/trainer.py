@@ -64,14 +64,26 @@ def build_data(cfg: TrainConfig) -> dict[str, Any]:
     eval_tf = create_transform(preset, train=False, img_size=img_size)
     train_tf = create_transform(preset, train=True, img_size=img_size) if cfg.augment else eval_tf
     full = create_dataset(cfg.dataset, cfg.data_dir, "train", download=cfg.download)
+    if info["num_classes"] is None:  # image folders: the classes are the folder names
+        info = dict(info, num_classes=len(full.classes), class_names=list(full.classes))
     train_set, val_set = train_val_split(full, cfg.val_split, cfg.seed, train_transform=train_tf, val_transform=eval_tf)
     realised_noise = 0.0
     if cfg.label_noise:
         # paper Table 5: noise only ever touches the training subset, never validation or test
         noisy, realised_noise = apply_label_noise(train_set.targets, cfg.label_noise, info["num_classes"], cfg.seed)
         train_set = NoisyLabels(train_set, noisy)
-    test_set = create_dataset(cfg.dataset, cfg.data_dir, "test", transform=eval_tf, download=cfg.download)
+    test_set = create_dataset(cfg.dataset, cfg.data_dir, test_split_name(info, cfg.data_dir), transform=eval_tf,
+                              download=cfg.download)
     return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
+
+
+def test_split_name(info: dict[str, Any], data_dir: str | None) -> str:
+    """ "test" where the dataset has one; ImageNet's held-out set is "val" (the paper reports on it)."""
+    splits = info["splits"]
+    if splits is None:  # an image folder: whichever of test/ and val/ exists
+        root = Path(data_dir or ".")
+        return "test" if (root / "test").is_dir() or not (root / "val").is_dir() else "val"
+    return "test" if "test" in splits else "val"
 
 
 def eval_loader(dataset, batch_size: int, workers: int) -> torch.utils.data.DataLoader:
