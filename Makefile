@@ -22,4 +22,4 @@ test:
 	$(PYTHON) -m pytest -q -n 2 tests
 
 lint:
-	ruff check src tests scripts hubconf.py
+	ruff check src tests scripts benchmarks hubconf.py
