@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "export a model to ONNX (checked in onnxruntime) or a torch.export program"),
     "visualize": ("visualize", "draw the soft-mask maps of a model over images (paper Fig. 1)"),
     "benchmark": ("benchmark", "latency, throughput and memory beside ResNet-50/152 and ResNet-164 in the same run"),
+    "reproduce": ("reproduce", "the paper's tables (1, 3, 4, 5) and Fig. 4 as resumable training grids"),
     "analyze": ("analyze", "analyses of trained networks: `analyze response` is paper Fig. 4"),
 }
 

@@ -1,0 +1,145 @@
+"""Run an experiment's grid (runs x seeds), resumably, and write results.csv, results.md and a plot.
+
+A killed grid resumes where it stopped: finished runs (results.json) are read back, an interrupted run continues
+from its last checkpoint (``--resume auto``), the rest start.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+from ..engine.config import TrainConfig
+from .experiments import EXPERIMENTS, PAPER_BUDGET, Experiment, RunSpec
+
+BUDGETS = ("small", "paper")
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def run_config(exp: Experiment, spec: RunSpec, seed: int, budget: str, dataset: str, data_dir: str | None,
+               run_dir: Path, progress: str, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    cfg = TrainConfig()  # the project's Fashion-MNIST recipe, shortened to the budget
+    cfg.update(dict(model=spec.model, model_kwargs=dict(spec.model_kwargs), dataset=dataset, data_dir=data_dir,
+                    seed=seed, output=str(run_dir), progress=progress, epochs=None, iters=exp.small_iters,
+                    warmup_iters=min(200, exp.small_iters // 5)), "reproduce")
+    if budget == "paper":
+        cfg.update(PAPER_BUDGET, "the paper's CIFAR schedule")
+    cfg.eval_interval = max(1, cfg.iters // 3)
+    cfg.update(spec.train, f"{exp.name} run {spec.label!r}")
+    cfg.update(overrides or {}, "overrides")
+    if any(run_dir.glob("last*.pt")):
+        cfg.resume = "auto"
+    return cfg
+
+
+def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "small", seeds: int = 1,
+                   output: str | Path | None = None, data_dir: str | None = None, progress: str = "log",
+                   log=print, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train (or read back) every run of experiment ``name`` and write its results; returns the rows.
+
+    ``overrides`` are trainer settings applied to every run (e.g. a smaller validation split for small data).
+    """
+    from ..engine.trainer import train
+
+    if name not in EXPERIMENTS:
+        raise ValueError(f"Unknown experiment {name!r}; allowed: {', '.join(EXPERIMENTS)}")
+    if budget not in BUDGETS:
+        raise ValueError(f"Unknown budget {budget!r}; allowed: {', '.join(BUDGETS)}")
+    if seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, got {seeds}")
+    exp = EXPERIMENTS[name]
+    out = Path(output or f"runs/reproduce/{name}_{dataset}_{budget}")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for spec in exp.runs:
+        for seed in range(seeds):
+            run_dir = out / _slug(spec.label) / f"seed{seed}"
+            done = run_dir / "results.json"
+            if done.exists():
+                results = json.loads(done.read_text())
+                log(f"[{name}] {spec.label} seed {seed}: done earlier, test top-1 {results['test_top1']:.2f}%")
+            else:
+                log(f"[{name}] {spec.label} seed {seed}: training")
+                results = train(run_config(exp, spec, seed, budget, dataset, data_dir, run_dir, progress, overrides))
+            row = dict(experiment=name, label=spec.label, model=spec.model, model_kwargs=json.dumps(spec.model_kwargs),
+                       train=json.dumps(spec.train), seed=seed, dataset=dataset, budget=budget,
+                       iterations=results["iterations"], test_top1=results["test_top1"],
+                       test_error=round(100 - results["test_top1"], 3), best_val_top1=results["best_val_top1"],
+                       wall_s=results["wall_s"], paper_error=spec.paper_error, run_dir=str(run_dir))
+            if name == "fig4":
+                row["relative_response"] = json.dumps(_response(run_dir, dataset, data_dir))
+            rows.append(row)
+            _write(out, exp, rows)
+    log(f"[{name}] wrote {out / 'results.csv'} and {out / 'results.md'}")
+    return rows
+
+
+def _response(run_dir: Path, dataset: str, data_dir: str | None) -> list[float]:
+    from ..analysis.response import relative_mean_response, stage_mean_responses
+    from ..data import create_dataset, create_transform, dataset_info
+    from ..engine.restore import load_model
+    from ..engine.trainer import eval_loader
+
+    info = dataset_info(dataset)
+    data = create_dataset(dataset, data_dir, "test", transform=create_transform(info["transform_preset"], False))
+    model = load_model(checkpoint=run_dir / "best.pt").model
+    return [round(v, 4) for v in relative_mean_response(stage_mean_responses(model, eval_loader(data, 200, 0),
+                                                                             max_images=1000))]
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and spread (sample standard deviation; 0 with one seed) of the test error per label, in grid order."""
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    out = []
+    for label in labels:
+        errs = [r["test_error"] for r in rows if r["label"] == label]
+        paper = next(r["paper_error"] for r in rows if r["label"] == label)
+        out.append(dict(label=label, mean=statistics.fmean(errs), std=statistics.stdev(errs) if len(errs) > 1 else 0.0,
+                        seeds=len(errs), paper=paper))
+    return out
+
+
+def _write(out: Path, exp: Experiment, rows: list[dict[str, Any]]) -> None:
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with (out / "results.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = summarise(rows)
+    lines = [f"# {exp.title}", "", f"Paper's finding: {exp.finding}.", "",
+             "| run | our test error % (mean ± sd) | seeds | paper error % (CIFAR-10) |", "|---|---|---|---|"]
+    for s in summary:
+        paper = f"{s['paper']:.2f}" if s["paper"] is not None else "-"
+        lines.append(f"| {s['label']} | {s['mean']:.2f} ± {s['std']:.2f} | {s['seeds']} | {paper} |")
+    if exp.name == "fig4":
+        lines += ["", "| run | relative mean response per stage |", "|---|---|"]
+        lines += [f"| {r['label']} (seed {r['seed']}) | {r['relative_response']} |" for r in rows]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    _plot(out / "results.png", exp, summary)
+
+
+def _plot(path: Path, exp: Experiment, summary: list[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(summary)), 4))
+    xs = range(len(summary))
+    ax.bar(xs, [s["mean"] for s in summary], yerr=[s["std"] for s in summary], capsize=4, label="ours")
+    if any(s["paper"] is not None for s in summary):
+        ax.scatter(xs, [s["paper"] if s["paper"] is not None else float("nan") for s in summary], color="k",
+                   zorder=3, label="paper (CIFAR-10)")
+    ax.set_xticks(list(xs), [s["label"] for s in summary], rotation=30, ha="right")
+    ax.set(ylabel="test error (%)", title=exp.title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
