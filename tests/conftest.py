@@ -1,11 +1,9 @@
-import os
-
 import pytest
 import torch
 
-# Two cores: keep each pytest-xdist worker to one intra-op thread so that workers do not fight over cores.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    torch.set_num_threads(1)
+# One intra-op thread per test process: the tests' inputs are tiny, and on two shared cores (two pytest-xdist workers,
+# or other jobs) intra-op threads spin-wait on each other and run several times slower than one thread.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

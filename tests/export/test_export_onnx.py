@@ -15,15 +15,6 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Two cores shared with other jobs: two intra-op threads spin-wait on each other and run several times slower
-    # than one (tests/conftest.py does the same for pytest-xdist workers).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def calibrate_bn(model: nn.Module, x: torch.Tensor) -> nn.Module:
     """Give every BN the statistics of its input, as training would.

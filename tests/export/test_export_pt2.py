@@ -7,16 +7,6 @@ from resattn.export import export_pt2, load_pt2
 from resattn.models.residual_attention import NetSpec, ResidualAttentionNet, StageSpec
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Two cores shared with other jobs: two intra-op threads spin-wait on each other and run several times slower
-    # than one (tests/conftest.py does the same for pytest-xdist workers).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_pt2_round_trip_dynamic_batch_and_size(tmp_path):
     # One stage with an Attention Module of two mask poolings: the export path of every zoo net in seconds (the
     # CLI test exports a zoo net, tests/models/test_export.py captures them in memory).

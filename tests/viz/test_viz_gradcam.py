@@ -7,13 +7,6 @@ from resattn.viz import default_target_layers, gradcam
 pytest.importorskip("pytorch_grad_cam")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_gradcam_maps_at_input_size_in_unit_range():
     model = resattn.create_model("attention56_cifar", num_classes=4)

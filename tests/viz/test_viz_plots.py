@@ -15,15 +15,6 @@ from resattn.viz import describe_mask, display_images, mask_grid
 NAMES = [f"stages.{i}.blocks.1.mask.head.act" for i in range(3)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # The tests' inputs are tiny: with two intra-op threads on two shared cores, thread hand-offs cost far more
-    # than the convolutions (seconds instead of milliseconds per forward).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _masks(n: int) -> dict[str, torch.Tensor]:
     gen = torch.Generator().manual_seed(0)

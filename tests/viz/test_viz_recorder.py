@@ -12,15 +12,6 @@ MASKS = [f"stages.{i}.blocks.1.mask.head.act" for i in range(3)]
 SHAPES = {MASKS[0]: (2, 64, 16, 16), MASKS[1]: (2, 128, 8, 8), MASKS[2]: (2, 256, 4, 4)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # The tests' inputs are tiny: with two intra-op threads on two shared cores, thread hand-offs cost far more
-    # than the convolutions (seconds instead of milliseconds per forward).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def model():
