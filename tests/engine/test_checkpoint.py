@@ -269,7 +269,12 @@ def test_truncated_checkpoint_raises_checkpoint_error(tmp_path: Path) -> None:
     assert str(path) in str(excinfo.value)
 
 
-@pytest.mark.parametrize("content", [b"", os.urandom(4096), b"just some text\n" * 10])
+# Fixed bytes (not os.urandom): pytest-xdist workers must collect identical parameters.
+@pytest.mark.parametrize(
+    "content",
+    [b"", random.Random(0).randbytes(4096), b"just some text\n" * 10],
+    ids=["empty", "random-bytes", "text"],
+)
 def test_garbage_file_raises_checkpoint_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "garbage.pt"
     path.write_bytes(content)

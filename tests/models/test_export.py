@@ -14,4 +14,6 @@ def test_torch_export_dynamic_batch(name, size):
     for n in (1, 3):
         x = torch.randn(n, 3, size, size)
         with torch.no_grad():
-            torch.testing.assert_close(program.module()(x), model(x), rtol=1e-4, atol=1e-4)
+            ref = model(x)  # eager runs the mask channels_last on the CPU, the program NCHW: float rounding differs
+            scale = ref.abs().max().item()  # untrained BN statistics let logits reach ~1e2-1e3
+            torch.testing.assert_close(program.module()(x), ref, rtol=1e-4, atol=1e-4 * scale)

@@ -22,7 +22,7 @@ from ..models.residual_attention import ResidualAttentionNet
 from ..utils.complexity import count_macs
 from .measure import activation_bytes, checkpointed_peak_bytes, time_inference, time_training
 
-INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "onnxruntime")
+INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "onnxruntime")
 TRAIN_MODES = ("fp32", "channels_last", "bf16")
 
 
@@ -48,8 +48,8 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
     x = x.contiguous(memory_format=torch.channels_last)
     if mode in ("bf16", "folded_bf16"):
         return model, x, torch.bfloat16
-    if mode == "compile":
-        return torch.compile(model), x, None
+    if mode in ("compile", "compile_bf16"):
+        return torch.compile(model), x, torch.bfloat16 if mode == "compile_bf16" else None
     return model, x, None
 
 

@@ -10,7 +10,7 @@ def add_benchmark_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--img-size", type=int, default=224)
     p.add_argument("-b", "--batch-size", type=int, default=8)
     p.add_argument("--modes", nargs="+", default=["fp32", "channels_last", "bf16"],
-                   help="fp32 channels_last bf16 folded folded_bf16 compile onnxruntime "
+                   help="fp32 channels_last bf16 folded folded_bf16 compile compile_bf16 onnxruntime "
                         "(compile takes minutes on a CPU)")
     p.add_argument("--train-model", default="attention92_cifar", help="training model, measured at 32x32")
     p.add_argument("--train-batch", type=int, default=64)
