@@ -79,11 +79,11 @@ class MaskHead(nn.Module):
 
 
 def _resample_friendly(x: torch.Tensor) -> torch.Tensor:
-    """On the CPU, channels_last: PyTorch's NCHW max-pool and bilinear kernels are far slower there (measured on 2
-    cores at 8x256x56x56: max-pool 56 ms vs 4 ms, upsampling 29 ms vs 1 ms; docs/performance.md). The copy costs
-    about 1 ms, and the mask's units then run channels_last too. Values are unchanged; GPUs keep their layout, and so
-    do graphs being exported or compiled (the compilers choose layouts themselves, and the layout change would add
-    shape guards that narrow an exported program's dynamic height and width)."""
+    """On the CPU, channels_last: PyTorch's NCHW max-pool and bilinear kernels are several times slower there
+    (``benchmarks/mask_ops.py`` at 8x256x56x56 on 2 cores: max-pool 3.5x, upsampling 7.8x, conversion included;
+    docs/performance.md). The mask's units then run channels_last too. Values are unchanged. GPUs keep their
+    layout, and so do graphs being exported or compiled (the compilers choose layouts themselves, and the layout
+    change would add shape guards that narrow an exported program's dynamic height and width)."""
     if x.device.type != "cpu" or x.ndim != 4 or torch.compiler.is_compiling() or torch.compiler.is_exporting():
         return x
     return x.contiguous(memory_format=torch.channels_last)
