@@ -5,6 +5,6 @@ set -euo pipefail
 OUT=${OUT:-docs/benchmarks}
 mkdir -p "$OUT"
 resattn benchmark --model attention56 --img-size 224 -b 8 \
-  --modes fp32 channels_last bf16 folded folded_bf16 onnxruntime \
+  --modes fp32 channels_last bf16 folded folded_bf16 onnxruntime --repeats 15 --warmup 3 \
   --train-model attention92_cifar --train-batch 64 --memory-model attention92 \
   --json "$OUT/cpu.json" | tee "$OUT/cpu.md"

@@ -44,6 +44,37 @@ def time_inference(model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | N
     return _median_seconds(step, warmup, repeats, _sync_for(x.device))
 
 
+def interleaved_inference(
+    cases: dict[str, tuple[nn.Module, torch.Tensor, torch.dtype | None]], warmup: int = 2, repeats: int = 5
+) -> dict[str, float]:
+    """Median seconds of one forward per case, timing the cases in turn, round after round.
+
+    Interleaving puts every case under the same machine conditions (other jobs, clock changes), so their ratios
+    are steadier than those of back-to-back blocks of repeats.
+    """
+    steps = {}
+    for key, (model, x, amp_dtype) in cases.items():
+        model.eval()
+
+        def step(model=model, x=x, amp_dtype=amp_dtype) -> None:
+            with torch.inference_mode(), _autocast(x.device, amp_dtype):
+                model(x)
+
+        steps[key] = (step, _sync_for(x.device))
+    for step, sync in steps.values():
+        for _ in range(warmup):
+            step()
+        sync()
+    times: dict[str, list[float]] = {key: [] for key in cases}
+    for _ in range(repeats):
+        for key, (step, sync) in steps.items():
+            start = time.perf_counter()
+            step()
+            sync()
+            times[key].append(time.perf_counter() - start)
+    return {key: statistics.median(t) for key, t in times.items()}
+
+
 def time_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype: torch.dtype | None = None,
                   warmup: int = 2, repeats: int = 5) -> float:
     """Median seconds of one SGD step (forward, cross-entropy, backward, update)."""

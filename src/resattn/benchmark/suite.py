@@ -20,7 +20,7 @@ from torch import nn
 from ..models.factory import create_model
 from ..models.residual_attention import ResidualAttentionNet
 from ..utils.complexity import count_macs
-from .measure import activation_bytes, checkpointed_peak_bytes, time_inference, time_training
+from .measure import activation_bytes, checkpointed_peak_bytes, interleaved_inference, time_training
 
 INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "onnxruntime")
 TRAIN_MODES = ("fp32", "channels_last", "bf16")
@@ -123,14 +123,11 @@ def _inference(name, size, batch, modes, dev, warmup, repeats, log) -> list[dict
         f"GMAC/s {name} | GMAC/s resnet50 |")
     log("|---|---|---|---|---|---|---|---|")
     for mode in modes:
-        lat = {}
-        for key, net in nets.items():
-            net = net.to(dev)
-            if mode == "onnxruntime":
-                lat[key] = _onnx_latency(net, x.cpu(), warmup, repeats)
-            else:
-                model, xin, amp = _prepare(net, x, mode)
-                lat[key] = time_inference(model, xin, amp, warmup, repeats)
+        if mode == "onnxruntime":
+            lat = {key: _onnx_latency(net.to(dev), x.cpu(), warmup, repeats) for key, net in nets.items()}
+        else:
+            lat = interleaved_inference({key: _prepare(net.to(dev), x, mode) for key, net in nets.items()}, warmup,
+                                        repeats)
         if mode == "fp32":
             base = lat["resnet50"]
         ref = base if base is not None else lat["resnet50"]  # without an fp32 row: the same mode

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layout import prefer_channels_last
 from .units import UnitFactory, batch_norm, conv1x1, stack_units
 
 MASK_ACTIVATIONS = ("mixed", "channel", "spatial")
@@ -78,21 +79,11 @@ class MaskHead(nn.Module):
         return self.act(self.conv2(x))
 
 
-def _resample_friendly(x: torch.Tensor) -> torch.Tensor:
-    """On the CPU, channels_last: PyTorch's NCHW max-pool and bilinear kernels are several times slower there
-    (``benchmarks/mask_ops.py`` at 8x256x56x56 on 2 cores: max-pool 3.5x, upsampling 7.8x, conversion included;
-    docs/performance.md). The mask's units then run channels_last too. Values are unchanged. GPUs keep their
-    layout, and so do graphs being exported or compiled (the compilers choose layouts themselves, and the layout
-    change would add shape guards that narrow an exported program's dynamic height and width)."""
-    if x.device.type != "cpu" or x.ndim != 4 or torch.compiler.is_compiling() or torch.compiler.is_exporting():
-        return x
-    return x.contiguous(memory_format=torch.channels_last)
-
-
 def _max_pool(x: torch.Tensor) -> torch.Tensor:
     # Caffe pooling: 3x3, stride 2, pad 0, *ceil* rounding (56 -> 28 -> 14 -> 7). MaxPool2d(3, 2, padding=1), used
-    # by the public ports, gives the same sizes on even inputs but windows shifted by one pixel.
-    return F.max_pool2d(_resample_friendly(x), kernel_size=3, stride=2, padding=0, ceil_mode=True)
+    # by the public ports, gives the same sizes on even inputs but windows shifted by one pixel. channels_last on the
+    # CPU: its NCHW max-pool and bilinear kernels are several times slower (layers/layout.py).
+    return F.max_pool2d(prefer_channels_last(x), kernel_size=3, stride=2, padding=0, ceil_mode=True)
 
 
 class EncoderDecoderMask(nn.Module):
@@ -129,7 +120,7 @@ class EncoderDecoderMask(nn.Module):
         self.head = MaskHead(chs, mask_act, preact)
 
     def _upsample(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(_resample_friendly(x), size=ref.shape[-2:], mode="bilinear",
+        return F.interpolate(prefer_channels_last(x), size=ref.shape[-2:], mode="bilinear",
                              align_corners=self.align_corners)
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:

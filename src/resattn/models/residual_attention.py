@@ -26,6 +26,7 @@ from timm.models import build_model_with_cfg, checkpoint_seq, generate_default_c
 from torch import nn
 
 from ..layers import UNIT_TYPES, AttentionModule, batch_norm
+from ..layers.layout import prefer_channels_last
 from ..layers.soft_mask import _check_choice
 
 __all__ = ["NetSpec", "ResidualAttentionNet", "StageSpec", "NET_SPECS"]
@@ -330,7 +331,7 @@ class ResidualAttentionNet(nn.Module):
         self.check_input(x)
         take_indices, max_index = feature_take_indices(len(self.stages) + 1, indices)
         intermediates = []
-        x = self.stem(x)
+        x = self.stem(prefer_channels_last(x))
         if 0 in take_indices:
             intermediates.append(x)
         stages = self.stages if (torch.jit.is_scripting() or not stop_early) else self.stages[:max_index]
@@ -361,7 +362,7 @@ class ResidualAttentionNet(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
-        x = self.stages(self.stem(x))
+        x = self.stages(self.stem(prefer_channels_last(x)))  # memory format for the device (layers/layout.py)
         return self._final_norm(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
