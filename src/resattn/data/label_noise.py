@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch.utils.data import Dataset
 
-from .views import dataset_targets
+from .views import ParentAttributes, dataset_targets
 
 __all__ = ["NoisyLabels", "apply_label_noise", "noise_transition_matrix"]
 
@@ -71,7 +71,7 @@ def apply_label_noise(
     return noisy, (noisy != clean).double().mean().item()
 
 
-class NoisyLabels(Dataset):
+class NoisyLabels(ParentAttributes, Dataset):
     """Wraps a dataset (usually the training subset) and returns replacement labels.
 
     The wrapped dataset is not modified, so other views of the same storage (validation, test) keep clean labels.
@@ -96,14 +96,6 @@ class NoisyLabels(Dataset):
     @property
     def clean_targets(self) -> torch.Tensor:
         return dataset_targets(self.dataset)
-
-    @property
-    def classes(self) -> list[str] | None:
-        return getattr(self.dataset, "classes", None)
-
-    @property
-    def transform(self) -> Callable[[Any], Any] | None:
-        return getattr(self.dataset, "transform", None)
 
     def __len__(self) -> int:
         return len(self._labels)

@@ -53,7 +53,23 @@ def dataset_targets(dataset: Dataset) -> torch.Tensor:
     return torch.as_tensor(targets, dtype=torch.long)
 
 
-class IndexedSubset(Subset):
+class ParentAttributes:
+    """``classes`` and ``transform`` read through to ``self.dataset`` (for views over another dataset)."""
+
+    dataset: Dataset
+
+    @property
+    def classes(self) -> list[str] | None:
+        """Class names of the parent, if it has them."""
+        return getattr(self.dataset, "classes", None)
+
+    @property
+    def transform(self) -> Callable[[Any], Any] | None:
+        """The parent's transform (read-only here; use :func:`with_transform` on the parent to change it)."""
+        return getattr(self.dataset, "transform", None)
+
+
+class IndexedSubset(ParentAttributes, Subset):
     """``torch.utils.data.Subset`` that also exposes ``targets``, ``classes`` and ``transform`` of the parent.
 
     Args:
@@ -68,13 +84,3 @@ class IndexedSubset(Subset):
     def targets(self) -> torch.Tensor:
         """int64 labels of the subset's items, in subset order."""
         return dataset_targets(self.dataset)[torch.as_tensor(self.indices, dtype=torch.long)]
-
-    @property
-    def classes(self) -> list[str] | None:
-        """Class names of the parent, if it has them."""
-        return getattr(self.dataset, "classes", None)
-
-    @property
-    def transform(self) -> Callable[[Any], Any] | None:
-        """The parent's transform (read-only here; use :func:`with_transform` on the parent to change it)."""
-        return getattr(self.dataset, "transform", None)
