@@ -32,18 +32,6 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def time_inference(model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | None = None, warmup: int = 2,
-                   repeats: int = 5) -> float:
-    """Median seconds of one forward pass of ``model`` on ``x`` under ``torch.inference_mode``."""
-    model.eval()
-
-    def step() -> None:
-        with torch.inference_mode(), _autocast(x.device, amp_dtype):
-            model(x)
-
-    return _median_seconds(step, warmup, repeats, _sync_for(x.device))
-
-
 def interleaved_inference(
     cases: dict[str, tuple[nn.Module, torch.Tensor, torch.dtype | None]], warmup: int = 2, repeats: int = 5
 ) -> dict[str, float]:
