@@ -123,3 +123,26 @@ def test_bad_preset_and_arguments() -> None:
         create_transform("imagenet", False, crop_pct=1.5)
     with pytest.raises(ValueError, match="img_size"):
         create_transform("cifar", True, img_size=0)
+
+
+def test_random_erasing_blanks_a_rectangle_to_the_mean_and_is_seeded():
+    image = torch.full((1, 28, 28), 200, dtype=torch.uint8)
+    tf = create_transform("fashion_mnist", train=True, random_erasing=1.0)
+    torch.manual_seed(3)
+    a = tf(image)
+    torch.manual_seed(3)
+    assert torch.equal(a, tf(image))
+    erased = a == 0  # 0 after normalisation is the dataset mean
+    assert 0.02 * 28 * 28 * 0.5 <= erased.sum() <= 0.4 * 28 * 28
+    rows, cols = erased[0].any(1).nonzero().flatten(), erased[0].any(0).nonzero().flatten()
+    assert erased[0, rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].all()  # one solid rectangle
+    plain = create_transform("fashion_mnist", train=True)
+    torch.manual_seed(3)
+    assert not (plain(image) == 0).any()
+
+
+def test_random_erasing_rejects_bad_probability_and_imagenet():
+    with pytest.raises(ValueError, match="probability"):
+        create_transform("fashion_mnist", train=True, random_erasing=1.5)
+    with pytest.raises(ValueError, match="small-image presets"):
+        create_transform("imagenet", train=True, random_erasing=0.5)

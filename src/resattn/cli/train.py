@@ -35,6 +35,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--label-noise", type=float, help="training-label noise rate 1 - r (paper Table 5)")
     g.add_argument("--workers", type=int)
     g.add_argument("--augment", **_BOOL)
+    g.add_argument("--random-erasing", type=float, help="probability of erasing a random rectangle of each training "
+                                                        "image (Fashion-MNIST and CIFAR presets; default 0)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=float)
     g.add_argument("--iters", type=int)

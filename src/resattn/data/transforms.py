@@ -47,12 +47,17 @@ _PRESETS: dict[str, tuple[str, int, tuple[float, ...], tuple[float, ...]]] = {
 TRANSFORM_PRESETS: tuple[str, ...] = tuple(_PRESETS)
 
 
-def _small_image_transform(train: bool, img_size: int, padding: int, mean: Sequence[float], std: Sequence[float]):
+def _small_image_transform(train: bool, img_size: int, padding: int, mean: Sequence[float], std: Sequence[float],
+                           random_erasing: float = 0.0):
     # Pure tensor ops on uint8 data: a PIL round trip per 28x28 / 32x32 sample would make training loader-bound.
     steps: list[Callable[[Any], Any]] = [ToUint8Tensor()]
     if train:
         steps += [RandomPadCrop(img_size, padding), RandomHorizontalFlip()]
     steps.append(NormalizeUint8(mean, std))
+    if train and random_erasing:
+        # Random Erasing (Zhong et al., 2020): a rectangle of 2-40% of the image, aspect 0.3-3.3, set to the
+        # dataset mean (0 after normalisation). Draws from torch's RNG, like the other steps.
+        steps.append(T.RandomErasing(p=random_erasing, scale=(0.02, 0.4), ratio=(0.3, 3.3), value=0))
     return T.Compose(steps)
 
 
@@ -89,6 +94,7 @@ def create_transform(
     crop_pct: float | None = None,
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
+    random_erasing: float = 0.0,
 ) -> Callable[[Any], Any]:
     """Builds the train or eval transform of a preset.
 
@@ -113,6 +119,8 @@ def create_transform(
         crop_pct: Eval centre-crop fraction for ``imagenet``; ignored by the other presets.
         mean: Per-channel normalisation mean in ``[0, 1]`` units; preset default if None.
         std: Per-channel normalisation std; preset default if None.
+        random_erasing: Probability of Random Erasing in the training pipeline of the small-image presets
+            (``cifar*``, ``fashion_mnist``); 0 disables it. Not supported by ``imagenet``.
 
     Returns:
         A callable mapping one image to a normalised float tensor ``(C, img_size, img_size)``.
@@ -134,7 +142,11 @@ def create_transform(
         raise ValueError(f"crop_pct must be in (0, 1], got {crop_pct}")
     mean = tuple(default_mean if mean is None else mean)
     std = tuple(default_std if std is None else std)
+    if not 0.0 <= random_erasing <= 1.0:
+        raise ValueError(f"random_erasing is a probability in [0, 1], got {random_erasing}")
     if family == "imagenet":
+        if random_erasing:
+            raise ValueError("random_erasing is only built into the small-image presets (cifar*, fashion_mnist)")
         return _imagenet_transform(train, img_size, crop_pct, mean, std)
     padding = 4 if family == "cifar" else 2
-    return _small_image_transform(train, img_size, padding, mean, std)
+    return _small_image_transform(train, img_size, padding, mean, std, random_erasing)

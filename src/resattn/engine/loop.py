@@ -51,16 +51,21 @@ def train_one_epoch(
     ctx: StepContext,
     step: int,
     max_steps: int,
-    on_step: Callable[[int, float, int], bool] | None = None,
+    on_step: Callable[[int, torch.Tensor, int], bool] | None = None,
 ) -> int:
     """Run optimisation steps over ``batches`` (this rank's share of each global batch) until they or
     ``max_steps`` run out. Returns the next step index.
 
-    ``on_step(step, loss, images)`` is called after every step; returning True stops the epoch early (used for
-    evaluation, checkpoints and a requested shutdown by the caller).
+    ``on_step(step, loss, images)`` is called after every step with the step's loss as a 0-d tensor on the device;
+    returning True stops the epoch early (used for evaluation, checkpoints and a requested shutdown by the caller).
+
+    On the CPU a non-finite loss raises :class:`NonFiniteLossError` before its backward pass. On an accelerator the
+    loss stays on the device (reading it every step would stall the launch queue): the caller checks it with
+    :func:`check_finite` whenever it reads it, and before every checkpoint.
     """
     model.train()
     no_sync = getattr(model, "no_sync", None)
+    check_each_step = ctx.device.type == "cpu"  # .item() costs nothing there: nothing is queued
     for x, y in batches:
         if step >= max_steps:
             break
@@ -68,7 +73,7 @@ def train_one_epoch(
         for group in ctx.optimizer.param_groups:
             group["lr"] = lr
         micro_x, micro_y = x.chunk(ctx.grad_accum), y.chunk(ctx.grad_accum)
-        total_loss = 0.0
+        step_loss = torch.zeros((), device=ctx.device)
         for i, (mx, my) in enumerate(zip(micro_x, micro_y, strict=True)):
             mx, my = _to_device(mx, my, ctx.device, ctx.channels_last)
             last = i == len(micro_x) - 1
@@ -77,13 +82,11 @@ def train_one_epoch(
             with sync:
                 with autocast(ctx.device, ctx.amp_dtype):
                     loss = F.cross_entropy(model(mx), my, label_smoothing=ctx.label_smoothing)
-                if not math.isfinite(loss.item()):
-                    raise NonFiniteLossError(
-                        f"The training loss became {loss.item()} at step {step}; lower --lr, or try without --amp"
-                    )
+                if check_each_step:
+                    check_finite(loss.item(), step)
                 scaled = loss * (mx.shape[0] / x.shape[0])  # mean over the whole step's batch
                 (ctx.scaler.scale(scaled) if ctx.scaler else scaled).backward()
-            total_loss += scaled.item()
+            step_loss += scaled.detach().float()
         if ctx.scaler:
             ctx.scaler.step(ctx.optimizer)
             ctx.scaler.update()
@@ -93,9 +96,17 @@ def train_one_epoch(
         if ctx.ema is not None:
             ctx.ema.update(model, step=step)
         step += 1
-        if on_step is not None and on_step(step, total_loss, x.shape[0]):
+        if on_step is not None and on_step(step, step_loss, x.shape[0]):
             break
     return step
+
+
+def check_finite(loss: float, step: int, every: int = 1) -> None:
+    """Raise :class:`NonFiniteLossError` if ``loss`` (read at ``step``, covering the last ``every`` steps) is not
+    finite."""
+    if not math.isfinite(loss):
+        where = f"at step {step}" if every == 1 else f"within the {every} steps before step {step}"
+        raise NonFiniteLossError(f"The training loss became {loss} {where}; lower --lr, or try without --amp")
 
 
 @torch.no_grad()

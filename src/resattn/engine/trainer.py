@@ -36,7 +36,7 @@ from ..models.factory import check_model_name, create_model
 from .checkpoint import CheckpointError, export_safetensors, load_checkpoint, load_resume_checkpoint, save_checkpoint
 from .config import TrainConfig, save_yaml
 from .distributed import DistInfo, barrier, broadcast_object, cleanup, init_distributed
-from .loop import NonFiniteLossError, StepContext, evaluate, train_one_epoch
+from .loop import NonFiniteLossError, StepContext, check_finite, evaluate, train_one_epoch
 from .plots import plot_curves
 from .restore import load_state_checked
 from .rng import get_rng_state, set_rng_state
@@ -62,7 +62,8 @@ def build_data(cfg: TrainConfig) -> dict[str, Any]:
     preset = info["transform_preset"]
     img_size = cfg.img_size or info["image_size"]
     eval_tf = create_transform(preset, train=False, img_size=img_size)
-    train_tf = create_transform(preset, train=True, img_size=img_size) if cfg.augment else eval_tf
+    train_tf = (create_transform(preset, train=True, img_size=img_size, random_erasing=cfg.random_erasing)
+                if cfg.augment else eval_tf)
     full = create_dataset(cfg.dataset, cfg.data_dir, "train", download=cfg.download)
     if info["num_classes"] is None:  # image folders: the classes are the folder names
         info = dict(info, num_classes=len(full.classes), class_names=list(full.classes))
@@ -108,6 +109,8 @@ class Run:
         self.dist: DistInfo = init_distributed(self.device)
         self.device = self.dist.device
         self.is_main = self.dist.rank == 0
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick its fastest kernels once
         if cfg.output is None:  # rank 0's clock names the folder for every rank
             cfg.output = broadcast_object(f"runs/{cfg.model}_{cfg.dataset}_{time.strftime('%Y%m%d-%H%M%S')}")
         self.out = Path(cfg.output)
@@ -130,7 +133,9 @@ class Run:
                                           self.dist.world_size, shuffle=True, seed=cfg.seed)
         self.train_loader = torch.utils.data.DataLoader(
             self.data["train"], batch_sampler=self.sampler, num_workers=cfg.workers, generator=torch.Generator(),
-            persistent_workers=False,
+            # Kept workers skip a restart per epoch (seconds with many workers); the batch sampler runs in this
+            # process, so the sample order still follows set_epoch.
+            persistent_workers=cfg.workers > 0, pin_memory=self.device.type == "cuda",
         )
         self.steps_per_epoch = self.sampler.steps_per_epoch()
         self.total_iters = cfg.iters if cfg.iters is not None else max(1, round(cfg.epochs * self.steps_per_epoch))
@@ -159,6 +164,8 @@ class Run:
         self.pending_rng: dict | None = None
         self.stop_requested = False
         self.window = dict(loss=0.0, steps=0, images=0, start=time.perf_counter())
+        self.pending_loss: torch.Tensor | None = None  # summed on the device until read_loss()
+        self.pending_steps = 0
         self.wall_start = time.perf_counter()
         self.wall_before = 0.0  # wall time of earlier sessions of a resumed run
         self.bar = None
@@ -244,23 +251,41 @@ class Run:
             writer.writerows(self.rows)
 
     # ---------------------------------------------------------------------------------------------- the run
-    def on_step(self, step: int, loss: float, images: int) -> bool:
+    def on_step(self, step: int, loss: torch.Tensor, images: int) -> bool:
         self.step = step
         w = self.window
-        w["loss"] += loss
+        # The loss stays a device tensor until it is read (log lines, evaluations, checkpoints): reading it every
+        # step would make the host wait for the accelerator each step.
+        self.pending_loss = loss if self.pending_loss is None else self.pending_loss + loss
+        self.pending_steps += 1
         w["steps"] += 1
         w["images"] += images * self.dist.world_size
+        done = step >= self.total_iters
+        evaluate = step % self.eval_interval == 0 or done
+        save = step % self.save_interval == 0 or done or self.stop_requested
+        log_line = self.cfg.progress != "none" and step % self.cfg.log_interval == 0
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.3f}", lr=f"{self.schedule(step - 1):.4f}", refresh=False)
-        elif self.cfg.progress != "none" and step % self.cfg.log_interval == 0:
-            self.log(f"step {step}/{self.total_iters} loss {loss:.4f} lr {self.schedule(step - 1):.5f}")
-        done = step >= self.total_iters
-        if step % self.eval_interval == 0 or done:
+        if log_line or evaluate or save:
+            mean = self.read_loss()
+            if self.bar is not None:
+                self.bar.set_postfix(loss=f"{mean:.3f}", lr=f"{self.schedule(step - 1):.4f}", refresh=False)
+            elif log_line:
+                self.log(f"step {step}/{self.total_iters} loss {mean:.4f} lr {self.schedule(step - 1):.5f}")
+        if evaluate:
             self.evaluate_and_log()
-        if step % self.save_interval == 0 or done or self.stop_requested:
+        if save:
             self.save("last")
         return self.stop_requested
+
+    def read_loss(self) -> float:
+        """Mean training loss of the steps since the last read, added to the evaluation window; raises
+        NonFiniteLossError (before anything is saved) if it is not finite."""
+        total, steps = float(self.pending_loss), self.pending_steps
+        check_finite(total, self.step, every=steps)
+        self.window["loss"] += total
+        self.pending_loss, self.pending_steps = None, 0
+        return total / steps
 
     def evaluate_and_log(self) -> None:
         w = self.window
