@@ -30,6 +30,32 @@ def test_unknown_mode_is_clear(capsys):
     assert "turbo" in capsys.readouterr().err
 
 
+def test_cuda_graph_modes_need_a_gpu(capsys):
+    assert main(["benchmark", "--modes", "cudagraph", "--sections", "inference", "--device", "cpu"]) == 2
+    assert "--device cuda" in capsys.readouterr().err
+
+
+def test_imagenet_training_row_uses_resnet50_and_a_failing_mode_keeps_the_others(tmp_path, capsys, monkeypatch):
+    from resattn.benchmark import suite
+
+    real = suite._prepare
+
+    def broken_bf16(model, x, mode):
+        if mode == "bf16":
+            raise RuntimeError("simulated capture failure")
+        return real(model, x, mode)
+
+    monkeypatch.setattr(suite, "_prepare", broken_bf16)
+    results = suite.run_suite("attention56_cifar", 32, 2, ("fp32", "bf16", "channels_last"), "attention56",
+                              train_batch=2, train_size=40, warmup=0, repeats=1, sections=("inference", "training"),
+                              log=lambda s: None)
+    assert [r["mode"] for r in results["inference"]] == ["fp32", "bf16", "channels_last"]
+    assert "simulated capture failure" in results["inference"][1]["error"]
+    assert results["inference"][2]["latency_ms"]["attention56_cifar"] > 0
+    assert set(results["training"][0]["images_per_s"]) == {"attention56", "resnet50"}
+    assert results["settings"]["train_size"] == 40
+
+
 def test_activation_bytes_counts_saved_tensors():
     model = resattn.create_model("attention56_cifar")
     one, two = (activation_bytes(model, torch.randn(n, 3, 32, 32)) for n in (1, 2))

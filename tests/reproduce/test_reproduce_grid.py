@@ -51,3 +51,24 @@ def test_every_table_is_data():
 def test_cli_errors(capsys):
     assert main(["reproduce", "table1", "--seeds", "0", "--dataset", "fake"]) == 2
     assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def test_parallel_processes_share_a_grid_and_collect_writes_the_tables(tiny, tmp_path):
+    out = tmp_path / "grid"
+    # another process already claimed one run (and is still training it)
+    claimed = out / "local-convolutions" / "seed1"
+    claimed.mkdir(parents=True)
+    (claimed / "claimed").write_text("12345")
+    rows = run_experiment("table4", dataset="fake", seeds=2, output=out, progress="none", log=lambda m: None,
+                          overrides=SMALL, parallel=True)
+    assert [(r["label"], r["seed"]) for r in rows] == [("local convolutions", 0), ("encoder-decoder", 0),
+                                                        ("encoder-decoder", 1)]
+    assert not (out / "results.csv").exists()  # tables are the collect pass's job
+    messages = []
+    collected = run_experiment("table4", dataset="fake", seeds=2, output=out, progress="none", log=messages.append,
+                               collect=True)
+    assert len(collected) == 3 and not (claimed / "results.json").exists()  # collect trains nothing
+    assert any("not finished" in m and "local convolutions seed 1" in m for m in messages)
+    assert (out / "results.md").read_text().count("| encoder-decoder | ") == 1
+    with pytest.raises(ValueError, match="choose one"):
+        run_experiment("table4", dataset="fake", output=out, parallel=True, collect=True)

@@ -122,3 +122,48 @@ def checkpointed_peak_bytes(model: nn.Module, x: torch.Tensor) -> int:
         model.set_grad_checkpointing(False)
     largest = max(activation_bytes(b, inputs[i].requires_grad_()) for i, b in enumerate(blocks))
     return kept + largest
+
+
+class GraphedForward(nn.Module):
+    """Replays one CUDA-graph capture of ``model(x)``: a single launch instead of hundreds of small kernels.
+
+    For latency measurement at a fixed input (shape and address). Call it with the captured input, in
+    ``torch.inference_mode()``; the output buffer is overwritten by each replay.
+    """
+
+    def __init__(self, model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        model.eval()
+        self.model, self.x = model, x
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side), torch.inference_mode(), _autocast(x.device, amp_dtype):
+            for _ in range(3):  # warm-up outside the capture: cuDNN picks its kernels, workspaces are allocated
+                model(x)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph), torch.inference_mode(), _autocast(x.device, amp_dtype):
+            self.out = model(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.data_ptr() != self.x.data_ptr():
+            raise ValueError("GraphedForward replays its captured input only")
+        self.graph.replay()
+        return self.out
+
+
+def peak_training_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype: torch.dtype | None = None
+                        ) -> int:
+    """Peak CUDA memory allocated above the model's own (parameters, gradients) during one training step."""
+    model.train()
+    loss = nn.functional.cross_entropy(model(x), y)  # first step: allocate gradients, cuDNN workspaces
+    loss.backward()
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    with _autocast(x.device, amp_dtype):
+        loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    torch.cuda.synchronize()
+    model.zero_grad(set_to_none=True)
+    return torch.cuda.max_memory_allocated() - base

@@ -3,8 +3,12 @@
 * inference: latency of ``model`` at batch B and the ``--img-size``, beside torchvision ResNet-50 and ResNet-152,
   per mode (fp32 eager, channels_last, bf16 autocast + channels_last, optionally torch.compile and onnxruntime);
   ratios are against ResNet-50 in fp32 eager (issue 5's targets) and per multiply-add;
-* training: images/s of a CIFAR net at 32x32 beside ``preact_resnet164_cifar`` in the same mode, per multiply-add;
-* memory: saved-activation bytes per training image, with and without gradient checkpointing, beside ResNet-152.
+* training: images/s of a net at ``--train-size`` beside a reference in the same mode, per multiply-add:
+  ``preact_resnet164_cifar`` for the CIFAR nets, torchvision ResNet-50 for the ImageNet ones;
+* memory: saved-activation bytes per training image, with and without gradient checkpointing, beside ResNet-152;
+  on a GPU also the measured peak memory of a training step.
+
+A mode that fails (say, a CUDA-graph capture an older PyTorch refuses) is reported in its row and the suite goes on.
 """
 
 from __future__ import annotations
@@ -20,9 +24,18 @@ from torch import nn
 from ..models.factory import create_model
 from ..models.residual_attention import ResidualAttentionNet
 from ..utils.complexity import count_macs
-from .measure import activation_bytes, checkpointed_peak_bytes, interleaved_inference, time_training
+from .measure import (
+    GraphedForward,
+    activation_bytes,
+    checkpointed_peak_bytes,
+    interleaved_inference,
+    peak_training_bytes,
+    time_training,
+)
 
-INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "onnxruntime")
+INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "cudagraph",
+                   "cudagraph_bf16", "onnxruntime")
+CUDA_ONLY_MODES = ("cudagraph", "cudagraph_bf16")
 TRAIN_MODES = ("fp32", "channels_last", "bf16")
 
 
@@ -48,6 +61,9 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
     x = x.contiguous(memory_format=torch.channels_last)
     if mode in ("bf16", "folded_bf16"):
         return model, x, torch.bfloat16
+    if mode in ("cudagraph", "cudagraph_bf16"):  # channels_last (+ bf16), captured once and replayed
+        amp = torch.bfloat16 if mode == "cudagraph_bf16" else None
+        return GraphedForward(model, x, amp), x, amp
     if mode in ("compile", "compile_bf16"):
         return torch.compile(model), x, torch.bfloat16 if mode == "compile_bf16" else None
     return model, x, None
@@ -85,6 +101,7 @@ def run_suite(
     train_model: str = "attention92_cifar",
     train_batch: int = 64,
     memory_model: str = "attention92",
+    train_size: int = 32,
     device: str = "cpu",
     warmup: int = 2,
     repeats: int = 5,
@@ -96,18 +113,20 @@ def run_suite(
     if unknown:
         raise ValueError(f"Unknown benchmark modes {unknown}; allowed: {', '.join(INFERENCE_MODES)}")
     dev = torch.device(device)
+    if dev.type != "cuda" and any(m in CUDA_ONLY_MODES for m in modes):
+        raise ValueError(f"Modes {', '.join(CUDA_ONLY_MODES)} need --device cuda")
     torch.manual_seed(0)
     results: dict[str, Any] = dict(
         hardware=dict(device=str(dev), cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
                       torch=torch.__version__, cuda=torch.cuda.get_device_name(dev) if dev.type == "cuda" else None),
         settings=dict(model=model_name, img_size=img_size, batch_size=batch_size, train_model=train_model,
-                      train_batch=train_batch, warmup=warmup, repeats=repeats),
+                      train_batch=train_batch, train_size=train_size, warmup=warmup, repeats=repeats),
     )
     if "inference" in sections:
         results["inference"] = _inference(model_name, img_size, batch_size, modes, dev, warmup, repeats, log)
     if "training" in sections:
         train_modes = tuple(m for m in modes if m in TRAIN_MODES)  # folding and onnxruntime are inference only
-        results["training"] = _training(train_model, train_batch, train_modes, dev, warmup, repeats, log)
+        results["training"] = _training(train_model, train_size, train_batch, train_modes, dev, warmup, repeats, log)
     if "memory" in sections:
         results["memory"] = _memory(memory_model, img_size, dev, log)
     return results
@@ -123,11 +142,16 @@ def _inference(name, size, batch, modes, dev, warmup, repeats, log) -> list[dict
         f"GMAC/s {name} | GMAC/s resnet50 |")
     log("|---|---|---|---|---|---|---|---|")
     for mode in modes:
-        if mode == "onnxruntime":
-            lat = {key: _onnx_latency(net.to(dev), x.cpu(), warmup, repeats) for key, net in nets.items()}
-        else:
-            lat = interleaved_inference({key: _prepare(net.to(dev), x, mode) for key, net in nets.items()}, warmup,
-                                        repeats)
+        try:
+            if mode == "onnxruntime":
+                lat = {key: _onnx_latency(net.to(dev), x.cpu(), warmup, repeats) for key, net in nets.items()}
+            else:
+                lat = interleaved_inference({key: _prepare(net.to(dev), x, mode) for key, net in nets.items()},
+                                            warmup, repeats)
+        except Exception as err:  # one broken mode must not cost the others' numbers
+            rows.append(dict(mode=mode, error=f"{type(err).__name__}: {err}"))
+            log(f"| {mode} | failed: {type(err).__name__}: {str(err)[:200]} |")
+            continue
         if mode == "fp32":
             base = lat["resnet50"]
         ref = base if base is not None else lat["resnet50"]  # without an fp32 row: the same mode
@@ -145,21 +169,29 @@ def _inference(name, size, batch, modes, dev, warmup, repeats, log) -> list[dict
     return rows
 
 
-def _training(name, batch, modes, dev, warmup, repeats, log) -> list[dict]:
-    ref_name = "preact_resnet164_cifar"
-    nets = {name: create_model(name, num_classes=10), ref_name: create_model(ref_name, num_classes=10)}
-    macs = {k: count_macs(m, (3, 32, 32)) for k, m in nets.items()}
-    x = torch.randn(batch, 3, 32, 32, device=dev)
-    y = torch.randint(0, 10, (batch,), device=dev)
+def _training(name, size, batch, modes, dev, warmup, repeats, log) -> list[dict]:
+    cifar = name.endswith("_cifar")
+    ref_name = "preact_resnet164_cifar" if cifar else "resnet50"
+    classes = 10 if cifar else 1000
+    nets = {name: create_model(name, num_classes=classes),
+            ref_name: create_model(ref_name, num_classes=classes) if cifar else _torchvision(ref_name)}
+    macs = {k: count_macs(m, (3, size, size)) for k, m in nets.items()}
+    x = torch.randn(batch, 3, size, size, device=dev)
+    y = torch.randint(0, classes, (batch,), device=dev)
     rows = []
-    log(f"\nTraining, batch {batch} at 32x32: images/s and images/s x multiply-adds (GMAC/s, forward MACs)")
+    log(f"\nTraining, batch {batch} at {size}x{size}: images/s and images/s x multiply-adds (GMAC/s, forward MACs)")
     log(f"| mode | {name} img/s | {ref_name} img/s | {name} GMAC/s | {ref_name} GMAC/s | per-MAC ratio |")
     log("|---|---|---|---|---|---|")
     for mode in modes:
         ips = {}
-        for key, net in nets.items():
-            model, xin, amp = _prepare(net.to(dev), x, mode)
-            ips[key] = batch / time_training(model, xin, y, amp, warmup, repeats)
+        try:
+            for key, net in nets.items():
+                model, xin, amp = _prepare(net.to(dev), x, mode)
+                ips[key] = batch / time_training(model, xin, y, amp, warmup, repeats)
+        except Exception as err:
+            rows.append(dict(mode=mode, error=f"{type(err).__name__}: {err}"))
+            log(f"| {mode} | failed: {type(err).__name__}: {str(err)[:200]} |")
+            continue
         gm = {k: ips[k] * macs[k] / 1e9 for k in ips}
         row = dict(mode=mode, images_per_s={k: round(v, 1) for k, v in ips.items()},
                    gmac_per_s={k: round(v, 1) for k, v in gm.items()}, per_mac_ratio=round(gm[name] / gm[ref_name], 3))
@@ -181,8 +213,30 @@ def _memory(name, size, dev, log) -> dict:
     log(f"| {name} | {name} + grad checkpointing | resnet152 | checkpointed / resnet152 |")
     log("|---|---|---|---|")
     log(f"| {plain / mib:.0f} MiB | {ckpt / mib:.0f} MiB | {r152 / mib:.0f} MiB | {ckpt / r152:.2f} |")
-    return dict(model_mib=round(plain / mib, 1), checkpointed_mib=round(ckpt / mib, 1),
-                resnet152_mib=round(r152 / mib, 1), checkpointed_vs_resnet152=round(ckpt / r152, 3))
+    result = dict(model_mib=round(plain / mib, 1), checkpointed_mib=round(ckpt / mib, 1),
+                  resnet152_mib=round(r152 / mib, 1), checkpointed_vs_resnet152=round(ckpt / r152, 3))
+    if dev.type == "cuda":
+        result["cuda_peak_batch8_mib"] = _cuda_peaks(model, ref, size, dev, log)
+    return result
+
+
+def _cuda_peaks(model, ref, size, dev, log) -> dict[str, float]:
+    """Measured peak memory of a training step at batch 8 (fp32, and bf16 autocast), above the weights and
+    gradients: the batch the original code's users report running out of memory with on 8 GB cards."""
+    x, y = torch.randn(8, 3, size, size, device=dev), torch.randint(0, 1000, (8,), device=dev)
+    peaks = {}
+    for label, net, ckpt in (("model", model, False), ("model_checkpointed", model, True), ("resnet152", ref, False)):
+        if hasattr(net, "set_grad_checkpointing"):
+            net.set_grad_checkpointing(ckpt)
+        for amp_name, amp in (("fp32", None), ("bf16", torch.bfloat16)):
+            peaks[f"{label}_{amp_name}"] = round(peak_training_bytes(net, x, y, amp) / 2**20, 1)
+    if hasattr(model, "set_grad_checkpointing"):
+        model.set_grad_checkpointing(False)
+    log("\nMeasured CUDA peak memory of one training step at batch 8, above weights and gradients (MiB)")
+    log("| " + " | ".join(peaks) + " |")
+    log("|" + "---|" * len(peaks))
+    log("| " + " | ".join(f"{v:.0f}" for v in peaks.values()) + " |")
+    return peaks
 
 
 def save_json(results: dict[str, Any], path: str) -> None:

@@ -10,9 +10,11 @@ def add_benchmark_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--img-size", type=int, default=224)
     p.add_argument("-b", "--batch-size", type=int, default=8)
     p.add_argument("--modes", nargs="+", default=["fp32", "channels_last", "bf16"],
-                   help="fp32 channels_last bf16 folded folded_bf16 compile compile_bf16 onnxruntime "
-                        "(compile takes minutes on a CPU)")
-    p.add_argument("--train-model", default="attention92_cifar", help="training model, measured at 32x32")
+                   help="fp32 channels_last bf16 folded folded_bf16 compile compile_bf16 onnxruntime, and on a GPU "
+                        "cudagraph cudagraph_bf16 (compile takes minutes on a CPU)")
+    p.add_argument("--train-model", default="attention92_cifar",
+                   help="training model (reference: preact_resnet164_cifar for *_cifar, else ResNet-50)")
+    p.add_argument("--train-size", type=int, default=32, help="training input size (default 32)")
     p.add_argument("--train-batch", type=int, default=64)
     p.add_argument("--memory-model", default="attention92")
     p.add_argument("--sections", nargs="+", default=["inference", "training", "memory"],
@@ -35,8 +37,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     results = run_suite(args.model, args.img_size, args.batch_size, tuple(args.modes), args.train_model,
-                        args.train_batch, args.memory_model, args.device, args.warmup, args.repeats,
-                        tuple(args.sections))
+                        args.train_batch, args.memory_model, args.train_size, args.device, args.warmup,
+                        args.repeats, tuple(args.sections))
     if args.json:
         save_json(results, args.json)
         print(f"wrote {args.json}")

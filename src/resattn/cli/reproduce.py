@@ -16,10 +16,18 @@ def add_reproduce_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--output", help="grid folder (default runs/reproduce/<experiment>_<dataset>_<budget>)")
     p.add_argument("--progress", default="log", choices=["auto", "bar", "log", "none"])
+    p.add_argument("--device", help="auto (default) | cpu | cuda | cuda:N")
+    p.add_argument("--workers", type=int, help="data-loader processes per run (default 0)")
+    p.add_argument("--parallel", action="store_true",
+                   help="share the grid with other processes: train only unclaimed runs, write no tables")
+    p.add_argument("--collect", action="store_true",
+                   help="train nothing: write the tables from the finished runs (after --parallel processes)")
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
     from ..reproduce.grid import run_experiment
 
-    run_experiment(args.experiment, args.dataset, args.budget, args.seeds, args.output, args.data_dir, args.progress)
+    overrides = {k: v for k, v in (("device", args.device), ("workers", args.workers)) if v is not None}
+    run_experiment(args.experiment, args.dataset, args.budget, args.seeds, args.output, args.data_dir, args.progress,
+                   overrides=overrides, parallel=args.parallel, collect=args.collect)
     return 0

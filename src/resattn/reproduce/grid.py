@@ -2,12 +2,17 @@
 
 A killed grid resumes where it stopped: finished runs (results.json) are read back, an interrupted run continues
 from its last checkpoint (``--resume auto``), the rest start.
+
+Several processes can share one grid (``--parallel``, e.g. one per GPU or several on one large GPU): each takes the
+next run nobody has claimed (a ``claimed`` file created atomically in the run folder) and leaves the tables to a final
+``--collect`` pass, which trains nothing and writes the tables from the finished runs.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import statistics
 from pathlib import Path
@@ -41,10 +46,13 @@ def run_config(exp: Experiment, spec: RunSpec, seed: int, budget: str, dataset: 
 
 def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "small", seeds: int = 1,
                    output: str | Path | None = None, data_dir: str | None = None, progress: str = "log",
-                   log=print, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Train (or read back) every run of experiment ``name`` and write its results; returns the rows.
+                   log=print, overrides: dict[str, Any] | None = None, parallel: bool = False,
+                   collect: bool = False) -> list[dict[str, Any]]:
+    """Train (or read back) every run of experiment ``name`` and write its results; returns the finished rows.
 
-    ``overrides`` are trainer settings applied to every run (e.g. a smaller validation split for small data).
+    ``overrides`` are trainer settings applied to every run (e.g. ``device``, or a smaller validation split for
+    small data). ``parallel``: train only runs no other process has claimed, and write no tables. ``collect``:
+    train nothing, write the tables from the finished runs and name the missing ones.
     """
     from ..engine.trainer import train
 
@@ -54,10 +62,12 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
         raise ValueError(f"Unknown budget {budget!r}; allowed: {', '.join(BUDGETS)}")
     if seeds < 1:
         raise ValueError(f"--seeds must be at least 1, got {seeds}")
+    if parallel and collect:
+        raise ValueError("--parallel trains, --collect only reads back: choose one")
     exp = EXPERIMENTS[name]
     out = Path(output or f"runs/reproduce/{name}_{dataset}_{budget}")
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, missing = [], []
     for spec in exp.runs:
         for seed in range(seeds):
             run_dir = out / _slug(spec.label) / f"seed{seed}"
@@ -65,6 +75,9 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
             if done.exists():
                 results = json.loads(done.read_text())
                 log(f"[{name}] {spec.label} seed {seed}: done earlier, test top-1 {results['test_top1']:.2f}%")
+            elif collect or (parallel and not _claim(run_dir)):
+                missing.append(f"{spec.label} seed {seed}")
+                continue
             else:
                 log(f"[{name}] {spec.label} seed {seed}: training")
                 results = train(run_config(exp, spec, seed, budget, dataset, data_dir, run_dir, progress, overrides))
@@ -76,9 +89,25 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
             if name == "fig4":
                 row["relative_response"] = json.dumps(_response(run_dir, dataset, data_dir))
             rows.append(row)
-            _write(out, exp, rows)
-    log(f"[{name}] wrote {out / 'results.csv'} and {out / 'results.md'}")
+            if not parallel:
+                _write(out, exp, rows)
+    if collect and missing:
+        log(f"[{name}] not finished (left out of the tables): {'; '.join(missing)}")
+    if rows and not parallel:
+        log(f"[{name}] wrote {out / 'results.csv'} and {out / 'results.md'}")
     return rows
+
+
+def _claim(run_dir: Path) -> bool:
+    """True if this process claimed ``run_dir`` (atomic create), False if another process had."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(run_dir / "claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    return True
 
 
 def _response(run_dir: Path, dataset: str, data_dir: str | None) -> list[float]:
