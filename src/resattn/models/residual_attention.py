@@ -28,6 +28,7 @@ from torch import nn
 from ..layers import UNIT_TYPES, AttentionModule, batch_norm
 from ..layers.layout import prefer_channels_last
 from ..layers.soft_mask import _check_choice
+from .released import annotate, pretrained_cfgs
 
 __all__ = ["NetSpec", "ResidualAttentionNet", "StageSpec", "NET_SPECS"]
 
@@ -397,15 +398,25 @@ default_cfgs = generate_default_cfgs({
     "attentionnext56": _cfg(),
     "attentionnext92": _cfg(),
     **{f"attention{d}_cifar": _cifar_cfg() for d in (56, 92, 128, 164, 236, 452)},
+    # released weights (models/released.py); listed after the untagged names, which stay the defaults
+    **pretrained_cfgs(lambda **kw: _cfg(pool_size=(7, 7), crop_pct=1.0, **kw)),
 })
+for _default in default_cfgs.values():
+    # timm makes the first tag with weights an architecture's default; the untagged (CIFAR, 3-channel) cfg stays the
+    # default here, so `create_model("attention56_cifar")` keeps its shape and a release is asked for by its tag.
+    if "" in _default.tags:
+        _default.tags.remove("")
+        _default.tags.appendleft("")
 
 
 def _create(variant: str, pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
     num_features = len(NET_SPECS[variant].stages) + 1
-    return build_model_with_cfg(
+    model = build_model_with_cfg(
         ResidualAttentionNet, variant, pretrained, spec=NET_SPECS[variant],
         feature_cfg=dict(feature_cls="getter", out_indices=tuple(range(num_features))), **kwargs,
     )
+    annotate(model)
+    return model
 
 
 # ---------------------------------------------------------------------------------------------------- factories

@@ -1,0 +1,59 @@
+"""Released weights: pretrained tags that load offline from safetensors files shipped inside the package.
+
+    timm.create_model("attention56_cifar.fmnist", pretrained=True)   # or resattn.create_model(...)
+
+Each entry says how the weights were made and what they measured; ``annotate`` copies that into the model's
+``pretrained_cfg`` (``dataset``, ``class_names``, ``test_top1``, ...), where ``resattn validate --pretrained`` and
+``resattn predict --pretrained`` read it. ``test_top1`` / ``test_top5`` are what
+``resattn validate --model TAG --pretrained --dataset fashion_mnist --split test`` prints on the CPU (fp32); the
+tests re-measure them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..data.fashion_mnist import FASHION_MNIST_CLASSES
+from ..data.transforms import FASHION_MNIST_MEAN, FASHION_MNIST_STD
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+RELEASED: dict[str, dict[str, Any]] = {
+    "attention56_cifar.fmnist": dict(
+        file="attention56_cifar_fmnist.safetensors",
+        dataset="fashion_mnist",
+        class_names=list(FASHION_MNIST_CLASSES),
+        input_size=(1, 28, 28),
+        mean=FASHION_MNIST_MEAN,
+        std=FASHION_MNIST_STD,
+        recipe="configs/fashion_mnist_release.yaml",
+        test_top1=None,  # filled in from the measured run (see the module docstring)
+        test_top5=None,
+        description="Attention-56 (CIFAR layout) trained on Fashion-MNIST; selected on a 5,000-image validation "
+                    "split carved from the training set.",
+    ),
+}
+
+
+def pretrained_cfgs(base_cfg) -> dict[str, dict[str, Any]]:
+    """timm default-cfg entries of every release, built on ``base_cfg(**overrides)`` of its architecture family."""
+    cfgs = {}
+    for name, rel in RELEASED.items():
+        cfgs[name] = base_cfg(
+            file=str(WEIGHTS_DIR / rel["file"]), num_classes=len(rel["class_names"]), input_size=rel["input_size"],
+            mean=rel["mean"], std=rel["std"], label_names=tuple(rel["class_names"]), description=rel["description"],
+        )
+    return cfgs
+
+
+def annotate(model) -> None:
+    """Add a release's metadata (dataset, class names, measured accuracy, recipe) to ``model.pretrained_cfg``."""
+    cfg = getattr(model, "pretrained_cfg", None)
+    if not cfg:
+        return
+    name = f"{cfg.get('architecture')}.{cfg.get('tag')}"
+    if name in RELEASED:
+        rel = RELEASED[name]
+        cfg.update(dataset=rel["dataset"], class_names=list(rel["class_names"]), test_top1=rel["test_top1"],
+                   test_top5=rel["test_top5"], recipe=rel["recipe"])
