@@ -190,3 +190,31 @@ def test_image_folder_training_uses_folder_classes_and_val_as_test(tmp_path):
                                 eval_interval=2))
     assert results["test_images"] == 12  # the val/ folder, 3 classes x 4
     assert load_checkpoint(tmp_path / "run" / "best.pt")["class_names"] == ["class0", "class1", "class2"]
+
+
+def test_signal_to_the_whole_process_group_stops_cleanly_with_loader_workers(tmp_path):
+    """Ctrl-C / `timeout` / schedulers signal every process of the group, loader workers included: the run must still
+    finish its step, save and stop, not die of a killed worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "resattn", "train", "--dataset", "fake", "--iters", "100000", "-b", "8",
+           "--val-split", "100", "--eval-interval", "100000", "--workers", "2", "--amp", "none", "--no-channels-last",
+           "--log-interval", "1", "--progress", "log", "--output", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    for line in proc.stdout:  # wait until training steps are running (workers started)
+        lines.append(line)
+        if line.startswith("step 3/"):
+            break
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    text = "".join(lines) + rest
+    assert proc.returncode == 0, text
+    assert "continue with --resume auto" in text and "DataLoader worker" not in text
+    assert load_checkpoint(out / "last.pt")["step"] >= 3

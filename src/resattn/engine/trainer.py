@@ -87,10 +87,21 @@ def test_split_name(info: dict[str, Any], data_dir: str | None) -> str:
     return "test" if "test" in splits else "val"
 
 
+def ignore_stop_signals(worker_id: int) -> None:
+    """Loader workers leave SIGINT / SIGTERM to the main process.
+
+    Ctrl-C, `timeout` and batch schedulers signal the whole process group; a worker that died of it would make the
+    main process fail at its next batch instead of finishing the step, saving a checkpoint and stopping.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def eval_loader(dataset, batch_size: int, workers: int) -> torch.utils.data.DataLoader:
     # A private generator: creating the iterator must not draw from the global RNG (exact resume).
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                                       generator=torch.Generator())
+                                       generator=torch.Generator(),
+                                       worker_init_fn=ignore_stop_signals if workers else None)
 
 
 class Run:
@@ -136,6 +147,7 @@ class Run:
             # Kept workers skip a restart per epoch (seconds with many workers); the batch sampler runs in this
             # process, so the sample order still follows set_epoch.
             persistent_workers=cfg.workers > 0, pin_memory=self.device.type == "cuda",
+            worker_init_fn=ignore_stop_signals if cfg.workers else None,
         )
         self.steps_per_epoch = self.sampler.steps_per_epoch()
         self.total_iters = cfg.iters if cfg.iters is not None else max(1, round(cfg.epochs * self.steps_per_epoch))
