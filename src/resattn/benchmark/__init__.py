@@ -1,6 +1,7 @@
 """Benchmarks that report ratios against references measured in the same process (never absolute targets)."""
 
-from .measure import activation_bytes, interleaved_inference, time_training
+from .measure import GraphedForward, activation_bytes, interleaved_inference, peak_training_bytes, time_training
 from .suite import run_suite
 
-__all__ = ["activation_bytes", "interleaved_inference", "run_suite", "time_training"]
+__all__ = ["GraphedForward", "activation_bytes", "interleaved_inference", "peak_training_bytes", "run_suite",
+           "time_training"]
