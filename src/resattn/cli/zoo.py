@@ -13,9 +13,22 @@ def add_list_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("filter", nargs="?", default="", help="substring or pattern, e.g. cifar or 'attention5*'")
     parser.add_argument("--table", action="store_true",
                         help="markdown table with params and GMACs at each model's default size, beside the paper")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="the released weights (NAME.TAG, for --model with --pretrained) and what they measured")
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if args.pretrained:
+        from ..models.released import RELEASED
+
+        print("| tag | dataset | input | test top-1 % | test top-5 % | recipe |")
+        print("|---|---|---|---|---|---|")
+        for tag, rel in RELEASED.items():
+            if args.filter in tag:
+                size = "x".join(map(str, rel["input_size"]))
+                print(f"| `{tag}` | {rel['dataset']} | {size} | {rel['test_top1']} | {rel['test_top5']} | "
+                      f"{rel['recipe']} |")
+        return 0
     names = list_models(args.filter)
     if not names:
         raise ValueError(f"No model matches {args.filter!r}")

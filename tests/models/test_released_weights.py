@@ -1,0 +1,66 @@
+"""The released Fashion-MNIST weights: load offline through timm, keep the untagged default intact, and reproduce the
+test accuracy their pretrained_cfg states."""
+
+import json
+import os
+
+import pytest
+import timm
+
+import resattn
+from resattn.cli import main
+from resattn.data.fashion_mnist import SYSTEM_FASHION_MNIST_DIRS
+from resattn.engine.restore import load_model
+from resattn.models.released import RELEASED, WEIGHTS_DIR
+
+TAG = "attention56_cifar.fmnist"
+
+
+def test_release_loads_offline_through_timm_with_its_metadata():
+    model = timm.create_model(TAG, pretrained=True)
+    cfg = model.pretrained_cfg
+    assert cfg["file"].endswith("attention56_cifar_fmnist.safetensors") and not cfg.get("hf_hub_id")
+    assert cfg["dataset"] == "fashion_mnist" and cfg["input_size"] == (1, 28, 28)
+    assert cfg["test_top1"] > 94.0  # the measured number; the next test re-measures it
+    assert model.num_classes == 10 and model.stem.conv.in_channels == 1
+    assert len(cfg["class_names"]) == 10 and cfg["class_names"][0] == "T-shirt/top"
+    assert (WEIGHTS_DIR / RELEASED[TAG]["file"]).stat().st_size < 10 * 2**20  # shipped inside the package
+    assert TAG in timm.list_models(pretrained=True)
+
+
+def test_untagged_name_keeps_its_cifar_default():
+    model = resattn.create_model("attention56_cifar")
+    assert model.pretrained_cfg["input_size"] == (3, 32, 32) and not model.pretrained_cfg.get("tag")
+    with pytest.raises(ValueError, match="No pretrained weights"):  # untagged: no weights, a clear error
+        load_model(model="attention56_cifar", pretrained=True)
+
+
+@pytest.mark.skipif(not os.path.isdir(SYSTEM_FASHION_MNIST_DIRS[0]), reason="dataset-fashion-mnist is not installed")
+def test_validate_reproduces_the_released_test_accuracy(tmp_path, capsys):
+    out = tmp_path / "val.json"
+    assert main(["validate", "--model", TAG, "--pretrained", "--dataset", "fashion_mnist", "--split", "test",
+                 "--results-file", str(out)]) == 0
+    measured = json.loads(out.read_text())
+    cfg = timm.create_model(TAG).pretrained_cfg
+    assert measured["images"] == 10000
+    # fp32 on the CPU, as recorded; 0.02 points = 2 images of slack for another CPU's summation order
+    assert measured["top1"] == pytest.approx(cfg["test_top1"], abs=0.02)
+    assert measured["top5"] == pytest.approx(cfg["test_top5"], abs=0.02)
+
+
+def test_list_pretrained_prints_the_release(capsys):
+    assert main(["list", "--pretrained"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if TAG in line)
+    assert "fashion_mnist" in row and f"| {RELEASED[TAG]['test_top1']} |" in row
+
+
+def test_torch_hub_loads_the_release_by_tag():
+    from pathlib import Path
+
+    import torch
+
+    repo = Path(__file__).resolve().parents[2]
+    hub = torch.hub.load(str(repo), "attention56_cifar", source="local", pretrained=True, pretrained_cfg="fmnist")
+    direct = timm.create_model(TAG, pretrained=True)
+    assert all(torch.equal(a, b) for a, b in zip(hub.state_dict().values(), direct.state_dict().values(), strict=True))
