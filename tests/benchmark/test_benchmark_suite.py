@@ -75,3 +75,24 @@ def test_fast_paths_match_reference(name):
             bf = model(x.contiguous(memory_format=torch.channels_last)).float()
     torch.testing.assert_close(cl, ref, rtol=1e-4, atol=1e-4)
     assert torch.nn.functional.cosine_similarity(bf.flatten(), ref.flatten(), dim=0) > 0.99
+
+
+def test_frozen_mode_computes_the_eager_function():
+    # One small Attention Module (mask with two poolings) keeps inductor's compile time to seconds; freezing folds
+    # every BN, the pre-activation ones included, and pre-packs the convolution weights.
+    from resattn.benchmark.suite import _prepare
+    from resattn.layers import AttentionModule
+    from resattn.layers.units import PreActBottleneck
+
+    module = AttentionModule(PreActBottleneck, 16, num_pools=2).eval()
+    for bn in (m for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)):  # non-trivial statistics
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 16, 12, 12)
+    with torch.no_grad():
+        ref = module(x)
+    fast, xin, amp = _prepare(module, x, "frozen")
+    assert amp is None
+    with torch.inference_mode():
+        out = fast(xin)
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)

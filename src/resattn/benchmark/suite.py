@@ -33,8 +33,8 @@ from .measure import (
     time_training,
 )
 
-INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "cudagraph",
-                   "cudagraph_bf16", "onnxruntime")
+INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "frozen",
+                   "frozen_bf16", "cudagraph", "cudagraph_bf16", "onnxruntime")
 CUDA_ONLY_MODES = ("cudagraph", "cudagraph_bf16")
 TRAIN_MODES = ("fp32", "channels_last", "bf16")
 
@@ -49,7 +49,8 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
     """The model, input and autocast dtype of a mode (a fresh compiled wrapper for "compile").
 
     The "folded" modes fold every BN that directly follows a convolution (inference only) in resattn models, then run
-    channels_last; torchvision references run plain channels_last there.
+    channels_last; torchvision references run plain channels_last there. The "frozen" modes are ``torch.compile``
+    with inductor's freezing (inference only), applied alike to every network.
     """
     if mode == "fp32":
         return model.to(memory_format=torch.contiguous_format), x.contiguous(), None
@@ -66,6 +67,10 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
         return GraphedForward(model, x, amp), x, amp
     if mode in ("compile", "compile_bf16"):
         return torch.compile(model), x, torch.bfloat16 if mode == "compile_bf16" else None
+    if mode in ("frozen", "frozen_bf16"):
+        # Inductor's inference freezing: weights become constants, so it folds every BN into its convolution
+        # (pre-activation BNs included, as scale-shift) and pre-packs the convolution weights for oneDNN.
+        return torch.compile(model, options={"freezing": True}), x, torch.bfloat16 if mode == "frozen_bf16" else None
     return model, x, None
 
 

@@ -10,8 +10,9 @@ def add_benchmark_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--img-size", type=int, default=224)
     p.add_argument("-b", "--batch-size", type=int, default=8)
     p.add_argument("--modes", nargs="+", default=["fp32", "channels_last", "bf16"],
-                   help="fp32 channels_last bf16 folded folded_bf16 compile compile_bf16 onnxruntime, and on a GPU "
-                        "cudagraph cudagraph_bf16 (compile takes minutes on a CPU)")
+                   help="fp32 channels_last bf16 folded folded_bf16 compile compile_bf16 frozen frozen_bf16 "
+                        "onnxruntime, and on a GPU cudagraph cudagraph_bf16 (compile and frozen: torch.compile, "
+                        "minutes on a CPU; frozen adds inductor's weight freezing, inference only)")
     p.add_argument("--train-model", default="attention92_cifar",
                    help="training model (reference: preact_resnet164_cifar for *_cifar, else ResNet-50)")
     p.add_argument("--train-size", type=int, default=32, help="training input size (default 32)")
