@@ -78,8 +78,8 @@ def test_fast_paths_match_reference(name):
 
 
 def test_frozen_mode_computes_the_eager_function():
-    # One small Attention Module (mask with two poolings) keeps inductor's compile time to seconds; freezing folds
-    # every BN, the pre-activation ones included, and pre-packs the convolution weights.
+    # One small Attention Module (mask with two poolings) keeps inductor's compile time to seconds; freezing turns
+    # the weights and BN statistics into constants and rewrites the graph around them.
     from resattn.benchmark.suite import _prepare
     from resattn.layers import AttentionModule
     from resattn.layers.units import PreActBottleneck

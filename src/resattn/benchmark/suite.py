@@ -68,8 +68,8 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
     if mode in ("compile", "compile_bf16"):
         return torch.compile(model), x, torch.bfloat16 if mode == "compile_bf16" else None
     if mode in ("frozen", "frozen_bf16"):
-        # Inductor's inference freezing: weights become constants, so it folds every BN into its convolution
-        # (pre-activation BNs included, as scale-shift) and pre-packs the convolution weights for oneDNN.
+        # Inductor's inference freezing: weights become constants, so BNs after convolutions fold into them, the
+        # pre-activation BNs become constant scale-shifts fused with their ReLUs, and conv weights are pre-packed.
         return torch.compile(model, options={"freezing": True}), x, torch.bfloat16 if mode == "frozen_bf16" else None
     return model, x, None
 
