@@ -8,8 +8,8 @@ set -euo pipefail
 ITERS=${ITERS:-300}
 SEED=${SEED:-0}
 OUT=${OUT:-runs/fig4}
-common=(--dataset fashion_mnist --seed "$SEED" --iters "$ITERS" --batch-size 128 --lr 0.1 --warmup-iters 50 --sched cosine
-        --eval-interval "$ITERS" --progress log --log-interval 100)
+common=(--dataset fashion_mnist --seed "$SEED" --iters "$ITERS" --batch-size 128 --lr 0.1 --warmup-iters 50
+        --sched cosine --eval-interval "$ITERS" --progress log --log-interval 100)
 resattn train --model attention164_cifar "${common[@]}" --output "$OUT/arl"
 resattn train --model attention164_cifar --naive-attention "${common[@]}" --output "$OUT/nal"
 resattn train --model preact_resnet164_cifar "${common[@]}" --output "$OUT/resnet164"

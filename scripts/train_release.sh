@@ -5,7 +5,7 @@
 # over 10 epochs), then to 80 (restart at 0.13, 30 epochs). Selection on the validation split only; the test split is
 # evaluated at the end of each phase. docs/reproduction.md#released-weights has the record.
 #
-#   ./scripts/train_release.sh [OUTPUT]          # default runs/release_fmnist; any extra flags go to both phases
+#   ./scripts/train_release.sh [OUTPUT]          # default runs/release_fmnist; any extra flags go to every phase
 #
 # On a CPU, batches of 512 28x28 images made glibc map and unmap their 50 MiB activations every step (100% system
 # time in top); with the two MALLOC_ variables, which keep that memory in the heap, that time went away in the

@@ -60,18 +60,16 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
         model = fold_batchnorm(model)
     model = model.to(memory_format=torch.channels_last)
     x = x.contiguous(memory_format=torch.channels_last)
-    if mode in ("bf16", "folded_bf16"):
-        return model, x, torch.bfloat16
-    if mode in ("cudagraph", "cudagraph_bf16"):  # channels_last (+ bf16), captured once and replayed
-        amp = torch.bfloat16 if mode == "cudagraph_bf16" else None
+    amp = torch.bfloat16 if mode == "bf16" or mode.endswith("_bf16") else None
+    if mode.startswith("cudagraph"):  # channels_last (+ bf16), captured once and replayed
         return GraphedForward(model, x, amp), x, amp
-    if mode in ("compile", "compile_bf16"):
-        return torch.compile(model), x, torch.bfloat16 if mode == "compile_bf16" else None
-    if mode in ("frozen", "frozen_bf16"):
+    if mode.startswith("compile"):
+        return torch.compile(model), x, amp
+    if mode.startswith("frozen"):
         # Inductor's inference freezing: weights become constants, so BNs after convolutions fold into them, the
         # pre-activation BNs become constant scale-shifts fused with their ReLUs, and conv weights are pre-packed.
-        return torch.compile(model, options={"freezing": True}), x, torch.bfloat16 if mode == "frozen_bf16" else None
-    return model, x, None
+        return torch.compile(model, options={"freezing": True}), x, amp
+    return model, x, amp
 
 
 def _onnx_latency(model: nn.Module, x: torch.Tensor, warmup: int, repeats: int) -> float:
