@@ -93,3 +93,52 @@ def test_local_conv_mask_has_no_resampling_and_similar_macs():
     # three local-convolution units in Attention-56 (paper section 4.1): one per module
     units = [n for n, _ in local.named_modules() if n.endswith("mask.units.0")]
     assert len(units) == 3 and not any(n.endswith("mask.units.1") for n, _ in local.named_modules())
+
+
+def test_fused_attention_residual_gradients_match_autograd():
+    """The hand-written backward of Eq. 3 (layers/fusion.py) gives autograd's gradients of (1 + M) * T."""
+    from resattn.layers.fusion import _AttentionResidual, attention_residual
+
+    trunk = torch.randn(2, 4, 5, 5, dtype=torch.float64, requires_grad=True)
+    mask = torch.rand(2, 4, 5, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_AttentionResidual.apply, (trunk, mask))
+    assert torch.autograd.gradgradcheck(_AttentionResidual.apply, (trunk, mask))
+    grad = torch.randn(2, 4, 5, 5, dtype=torch.float64)
+    fused = torch.autograd.grad(attention_residual(trunk, mask), (trunk, mask), grad)
+    reference = torch.autograd.grad((1 + mask) * trunk, (trunk, mask), grad)
+    for got, want in zip(fused, reference):
+        torch.testing.assert_close(got, want)
+    assert attention_residual(trunk, mask).grad_fn.name().endswith("_AttentionResidualBackward")
+    with torch.no_grad():  # inference takes the plain kernel, no autograd node
+        torch.testing.assert_close(attention_residual(trunk, mask), (1 + mask) * trunk)
+
+
+def test_fused_attention_residual_in_a_training_step():
+    """A whole module's parameter gradients are the same with the fused and the plain addcmul path."""
+    torch.manual_seed(0)
+    module = _module().train().double()
+    x = torch.randn(2, 64, 16, 16, dtype=torch.float64)
+
+    def grads(fuse):
+        module.zero_grad()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(module, "fuse", fuse)
+            module(x).square().sum().backward()
+        return [p.grad.clone() for p in module.parameters()]
+
+    fused = grads(module.fuse)
+    plain = grads(lambda t, m: torch.addcmul(t, m, t))
+    for got, want in zip(fused, plain):
+        torch.testing.assert_close(got, want)
+
+
+def test_fused_attention_residual_mixed_dtypes():
+    """A bf16 trunk with an fp32 mask (autocast keeps some mask activations in fp32) gets gradients in its own dtype."""
+    from resattn.layers.fusion import attention_residual
+
+    trunk = torch.randn(2, 3, 4, 4).bfloat16().requires_grad_()
+    mask = torch.rand(2, 3, 4, 4, requires_grad=True)
+    attention_residual(trunk, mask).sum().backward()
+    assert trunk.grad.dtype == torch.bfloat16 and mask.grad.dtype == torch.float32
+    torch.testing.assert_close(trunk.grad, (1 + mask.detach()).bfloat16(), rtol=1e-2, atol=1e-2)
+    torch.testing.assert_close(mask.grad, trunk.detach().float())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .fusion import attention_residual
 from .soft_mask import MASK_TYPES, EncoderDecoderMask, LocalConvMask, _check_choice, local_conv_units
 from .units import UnitFactory, stack_units
 
@@ -64,8 +65,7 @@ class AttentionModule(nn.Module):
 
     def fuse(self, trunk: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if self.attention_residual:
-            # (1 + M) * T computed as T + M * T: the prototxt's PROD then SUM, in one fused kernel.
-            return torch.addcmul(trunk, mask, trunk)
+            return attention_residual(trunk, mask)  # Eq. 3; fusion.py: one kernel forward, two backward
         return mask * trunk
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
