@@ -93,6 +93,14 @@ def test_frozen_mode_computes_the_eager_function():
         ref = module(x)
     fast, xin, amp = _prepare(module, x, "frozen")
     assert amp is None
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.profiler.profile() as prof:
         out = fast(xin)
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
+    if torch.backends.mkldnn.is_available():
+        # Freezing took effect: only constant (frozen) weights are pre-packed into oneDNN's fused convolutions;
+        # without it inductor calls the plain aten convolution with the weights as graph inputs.
+        ops = {event.key for event in prof.key_averages()}
+        assert any(op.startswith("mkldnn::_convolution_pointwise") for op in ops), sorted(ops)
+        assert "aten::mkldnn_convolution" not in ops
+    with pytest.raises(RuntimeError, match="inference"):
+        fast(xin)  # grad mode on: a frozen graph cannot train

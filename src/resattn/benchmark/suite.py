@@ -66,9 +66,10 @@ def _prepare(model: nn.Module, x: torch.Tensor, mode: str) -> tuple[nn.Module, t
     if mode.startswith("compile"):
         return torch.compile(model), x, amp
     if mode.startswith("frozen"):
-        # Inductor's inference freezing: weights become constants, so BNs after convolutions fold into them, the
-        # pre-activation BNs become constant scale-shifts fused with their ReLUs, and conv weights are pre-packed.
-        return torch.compile(model, options={"freezing": True}), x, amp
+        # Inductor's inference freezing (export/frozen.py: BNs folded, conv weights pre-packed for oneDNN).
+        from ..export.frozen import compile_frozen
+
+        return compile_frozen(model), x, amp
     return model, x, amp
 
 
