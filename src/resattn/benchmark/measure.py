@@ -11,19 +11,6 @@ import torch
 from torch import nn
 
 
-def _median_seconds(fn: Callable[[], None], warmup: int, repeats: int, sync: Callable[[], None]) -> float:
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _sync_for(device: torch.device) -> Callable[[], None]:
     return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
@@ -32,14 +19,31 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
-def interleaved_inference(
-    cases: dict[str, tuple[nn.Module, torch.Tensor, torch.dtype | None]], warmup: int = 2, repeats: int = 5
-) -> dict[str, float]:
-    """Median seconds of one forward per case, timing the cases in turn, round after round.
+def _interleaved_medians(steps: dict[str, Callable[[], None]], sync: Callable[[], None], warmup: int,
+                         repeats: int) -> dict[str, float]:
+    """Median seconds of each step, timing the steps in turn, round after round.
 
     Interleaving puts every case under the same machine conditions (other jobs, clock changes), so their ratios
     are steadier than those of back-to-back blocks of repeats.
     """
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+        sync()
+    times: dict[str, list[float]] = {key: [] for key in steps}
+    for _ in range(repeats):
+        for key, step in steps.items():
+            start = time.perf_counter()
+            step()
+            sync()
+            times[key].append(time.perf_counter() - start)
+    return {key: statistics.median(t) for key, t in times.items()}
+
+
+def interleaved_inference(
+    cases: dict[str, tuple[nn.Module, torch.Tensor, torch.dtype | None]], warmup: int = 2, repeats: int = 5
+) -> dict[str, float]:
+    """Median seconds of one forward per case (model, input, autocast dtype), the cases timed in turn."""
     steps = {}
     for key, (model, x, amp_dtype) in cases.items():
         model.eval()
@@ -48,35 +52,36 @@ def interleaved_inference(
             with torch.inference_mode(), _autocast(x.device, amp_dtype):
                 model(x)
 
-        steps[key] = (step, _sync_for(x.device))
-    for step, sync in steps.values():
-        for _ in range(warmup):
-            step()
-        sync()
-    times: dict[str, list[float]] = {key: [] for key in cases}
-    for _ in range(repeats):
-        for key, (step, sync) in steps.items():
-            start = time.perf_counter()
-            step()
-            sync()
-            times[key].append(time.perf_counter() - start)
-    return {key: statistics.median(t) for key, t in times.items()}
+        steps[key] = step
+    return _interleaved_medians(steps, _sync_for(next(iter(cases.values()))[1].device), warmup, repeats)
+
+
+def interleaved_training(
+    cases: dict[str, tuple[nn.Module, torch.Tensor, torch.Tensor, torch.dtype | None]], warmup: int = 2,
+    repeats: int = 5,
+) -> dict[str, float]:
+    """Median seconds of one SGD step (forward, cross-entropy, backward, update) per case (model, input, labels,
+    autocast dtype), the cases timed in turn."""
+    steps = {}
+    for key, (model, x, y, amp_dtype) in cases.items():
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+        def step(model=model, x=x, y=y, amp_dtype=amp_dtype, opt=opt) -> None:
+            with _autocast(x.device, amp_dtype):
+                loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        steps[key] = step
+    return _interleaved_medians(steps, _sync_for(next(iter(cases.values()))[1].device), warmup, repeats)
 
 
 def time_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype: torch.dtype | None = None,
                   warmup: int = 2, repeats: int = 5) -> float:
-    """Median seconds of one SGD step (forward, cross-entropy, backward, update)."""
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
-    def step() -> None:
-        with _autocast(x.device, amp_dtype):
-            loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-    return _median_seconds(step, warmup, repeats, _sync_for(x.device))
+    """Median seconds of one SGD step of one model (``interleaved_training`` with a single case)."""
+    return interleaved_training({"model": (model, x, y, amp_dtype)}, warmup, repeats)["model"]
 
 
 def activation_bytes(model: nn.Module, x: torch.Tensor, amp_dtype: torch.dtype | None = None) -> int:

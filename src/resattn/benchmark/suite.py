@@ -29,8 +29,8 @@ from .measure import (
     activation_bytes,
     checkpointed_peak_bytes,
     interleaved_inference,
+    interleaved_training,
     peak_training_bytes,
-    time_training,
 )
 
 INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "frozen",
@@ -187,11 +187,10 @@ def _training(name, size, batch, modes, dev, warmup, repeats, log) -> list[dict]
     log(f"| mode | {name} img/s | {ref_name} img/s | {name} GMAC/s | {ref_name} GMAC/s | per-MAC ratio |")
     log("|---|---|---|---|---|---|")
     for mode in modes:
-        ips = {}
         try:
-            for key, net in nets.items():
-                model, xin, amp = _prepare(net.to(dev), x, mode)
-                ips[key] = batch / time_training(model, xin, y, amp, warmup, repeats)
+            cases = {key: _prepare(net.to(dev), x, mode) for key, net in nets.items()}
+            secs = interleaved_training({k: (m, xin, y, amp) for k, (m, xin, amp) in cases.items()}, warmup, repeats)
+            ips = {key: batch / s for key, s in secs.items()}
         except Exception as err:
             rows.append(dict(mode=mode, error=f"{type(err).__name__}: {err}"))
             log(f"| {mode} | failed: {type(err).__name__}: {str(err)[:200]} |")
