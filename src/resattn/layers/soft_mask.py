@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layout import prefer_channels_last
-from .units import UnitFactory, batch_norm, conv1x1, stack_units
+from .units import UnitFactory, batch_norm, conv1x1, residual_add, stack_units
 
 MASK_ACTIVATIONS = ("mixed", "channel", "spatial")
 MASK_TYPES = ("encoder_decoder", "local_conv")
@@ -133,7 +133,7 @@ class EncoderDecoderMask(nn.Module):
         h = self.bottom(_max_pool(h))  # (N, 256, 7, 7): 2r units at the lowest resolution
         for level in reversed(range(self.num_pools - 1)):
             skip = self.skips[level](feats[level])
-            h = self.up[level](self._upsample(h, feats[level]) + skip)  # 7 -> 14, then 14 -> 28
+            h = self.up[level](residual_add(self._upsample(h, feats[level]), skip))  # 7 -> 14, then 14 -> 28
         return self.head(self._upsample(h, ref))  # 28 -> 56, sigmoid (mixed attention)
 
 
