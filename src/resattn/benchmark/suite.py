@@ -1,10 +1,12 @@
 """The benchmark suite behind ``resattn benchmark``: every figure beside references measured in the same run.
 
 * inference: latency of ``model`` at batch B and the ``--img-size``, beside torchvision ResNet-50 and ResNet-152,
-  per mode (fp32 eager, channels_last, bf16 autocast + channels_last, optionally torch.compile and onnxruntime);
+  per mode (fp32 eager, channels_last, bf16 autocast + channels_last, optionally BN folding, torch.compile with
+  or without freezing, CUDA graphs and onnxruntime);
   ratios are against ResNet-50 in fp32 eager (issue 5's targets) and per multiply-add;
 * training: images/s of a net at ``--train-size`` beside a reference in the same mode, per multiply-add:
-  ``preact_resnet164_cifar`` for the CIFAR nets, torchvision ResNet-50 for the ImageNet ones;
+  ``preact_resnet164_cifar`` for the CIFAR nets, torchvision ResNet-50 for the ImageNet ones (modes fp32,
+  channels_last, bf16, compile and compile_bf16; the others are inference only);
 * memory: saved-activation bytes per training image, with and without gradient checkpointing, beside ResNet-152;
   on a GPU also the measured peak memory of a training step.
 
@@ -36,7 +38,7 @@ from .measure import (
 INFERENCE_MODES = ("fp32", "channels_last", "bf16", "folded", "folded_bf16", "compile", "compile_bf16", "frozen",
                    "frozen_bf16", "cudagraph", "cudagraph_bf16", "onnxruntime")
 CUDA_ONLY_MODES = ("cudagraph", "cudagraph_bf16")
-TRAIN_MODES = ("fp32", "channels_last", "bf16")
+TRAIN_MODES = ("fp32", "channels_last", "bf16", "compile", "compile_bf16")
 
 
 def _torchvision(name: str) -> nn.Module:
@@ -129,7 +131,7 @@ def run_suite(
     if "inference" in sections:
         results["inference"] = _inference(model_name, img_size, batch_size, modes, dev, warmup, repeats, log)
     if "training" in sections:
-        train_modes = tuple(m for m in modes if m in TRAIN_MODES)  # folding and onnxruntime are inference only
+        train_modes = tuple(m for m in modes if m in TRAIN_MODES)  # folding, freezing, onnxruntime: inference only
         results["training"] = _training(train_model, train_size, train_batch, train_modes, dev, warmup, repeats, log)
     if "memory" in sections:
         results["memory"] = _memory(memory_model, img_size, dev, log)
