@@ -31,6 +31,8 @@ class FrozenModule(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled():
             raise RuntimeError("A frozen model is for inference: call it under torch.inference_mode() or no_grad()")
+        if not hasattr(torch._dynamo.config, "prepare_freezing"):  # a PyTorch that no longer needs (or has) it
+            return self.compiled(x)
         with torch._dynamo.config.patch(prepare_freezing=True):
             return self.compiled(x)
 
