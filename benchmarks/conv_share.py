@@ -12,6 +12,7 @@ Profiler times include its own overhead; read the shares, not the absolute milli
 from __future__ import annotations
 
 import argparse
+import time
 
 import torch
 import torchvision
@@ -23,14 +24,17 @@ from resattn.export import compile_frozen
 from resattn.utils.complexity import count_macs
 
 
-def _profile_ms(model: nn.Module, x: torch.Tensor, rounds: int) -> tuple[float, float]:
+def _profile_ms(model: nn.Module, x: torch.Tensor, rounds: int) -> tuple[float, float, float]:
     fast = compile_frozen(model.eval().to(memory_format=torch.channels_last))
 
     def run() -> None:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
             fast(x)
 
-    for _ in range(3):  # the first call compiles
+    start = time.perf_counter()
+    run()  # the first call compiles (inductor's cache may shorten it on a second run of the script)
+    compile_s = time.perf_counter() - start
+    for _ in range(2):
         run()
     with profile() as prof:
         for _ in range(rounds):
@@ -38,7 +42,7 @@ def _profile_ms(model: nn.Module, x: torch.Tensor, rounds: int) -> tuple[float, 
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events) / rounds / 1e3
     conv = sum(e.self_cpu_time_total for e in events if "convolution" in e.key) / rounds / 1e3
-    return total, conv
+    return total, conv, compile_s
 
 
 def main() -> None:
@@ -51,10 +55,10 @@ def main() -> None:
     for name, model in (("attention56", resattn.create_model("attention56")),
                         ("resnet50", torchvision.models.resnet50())):
         gmac = x.shape[0] * count_macs(model, (3, 224, 224)) / 1e9
-        total, conv = _profile_ms(model, x, args.rounds)
+        total, conv, compile_s = _profile_ms(model, x, args.rounds)
         rates[name] = (gmac, gmac / conv * 1e3)
         print(f"{name}: forward {total:.1f} ms, convolutions {conv:.1f} ms ({conv / total:.0%}), "
-              f"{rates[name][1]:.0f} GMAC/s in the convolutions")
+              f"{rates[name][1]:.0f} GMAC/s in the convolutions; first call (compilation) {compile_s:.0f} s")
     floor = rates["attention56"][0] / rates["resnet50"][1] * 1e3
     print(f"attention56's convolutions at ResNet-50's convolution rate, nothing else: {floor:.1f} ms")
     for name in ("attention92_cifar", "preact_resnet164_cifar"):
