@@ -104,3 +104,6 @@ def test_frozen_mode_computes_the_eager_function():
         assert "aten::mkldnn_convolution" not in ops
     with pytest.raises(RuntimeError, match="inference"):
         fast(xin)  # grad mode on: a frozen graph cannot train
+    with pytest.raises(RuntimeError, match="inference only"):
+        fast.train()
+    assert not fast.eval().training

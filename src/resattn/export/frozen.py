@@ -27,6 +27,12 @@ class FrozenModule(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.compiled = torch.compile(model.eval(), options={"freezing": True})
+        self.eval()
+
+    def train(self, mode: bool = True) -> FrozenModule:
+        if mode:  # train-mode BN would update the statistics freezing has turned into constants
+            raise RuntimeError("A frozen model is for inference only; compile_frozen() the model after training")
+        return super().train(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled():
