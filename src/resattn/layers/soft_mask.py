@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layout import prefer_channels_last
+from .resample import upsample_bilinear
 from .units import UnitFactory, batch_norm, conv1x1, residual_add, stack_units
 
 MASK_ACTIVATIONS = ("mixed", "channel", "spatial")
@@ -120,8 +121,7 @@ class EncoderDecoderMask(nn.Module):
         self.head = MaskHead(chs, mask_act, preact)
 
     def _upsample(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(prefer_channels_last(x), size=ref.shape[-2:], mode="bilinear",
-                             align_corners=self.align_corners)
+        return upsample_bilinear(prefer_channels_last(x), ref.shape[-2:], self.align_corners)  # resample.py
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         """Mask for input ``x`` (output of the p pre-processing units) at the size of ``ref`` (the trunk output)."""
