@@ -38,11 +38,11 @@ def conv3x3(in_chs: int, out_chs: int, stride: int = 1, groups: int = 1) -> nn.C
 
 
 def residual_add(out: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
-    """``out + shortcut``, written into ``out`` (a fresh convolution / BN output that no backward reads).
+    """``out + shortcut``, written into ``out`` (a fresh convolution, BN or interpolation output no backward reads).
 
-    In place saves one allocation per unit, and with it the page faults of a fresh trunk-sized buffer: 5% of
-    Attention-56's fp32 eager inference on 2 CPU cores (an interleaved A/B; torchvision's ResNets add in place too).
-    Mixed dtypes (an fp32 shortcut beside a bf16 convolution under autocast) take the promoting out-of-place add.
+    In place saves one trunk-sized allocation per unit: about 2% of Attention-56's fp32 eager inference on 2 CPU
+    cores (``benchmarks/fast_paths_ab.py``; torchvision's ResNets add in place too). Mixed dtypes (an fp32 shortcut
+    beside a bf16 convolution under autocast) take the promoting out-of-place add.
     """
     return out.add_(shortcut) if out.dtype == shortcut.dtype else out + shortcut
 
