@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The table of docs/performance.md: the CPU modes of `resattn benchmark` (all but plain compile, which frozen
 # supersedes for inference), with the references measured in the same run (torchvision ResNet-50 / ResNet-152 for
-# inference, preact_resnet164_cifar for training). About 7 minutes on 2 cores, compilation included.
+# inference, preact_resnet164_cifar for training). About 5 minutes on 2 cores, compilation included.
 set -euo pipefail
 OUT=${OUT:-docs/benchmarks}
 mkdir -p "$OUT"
