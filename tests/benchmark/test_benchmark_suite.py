@@ -107,3 +107,12 @@ def test_frozen_mode_computes_the_eager_function():
     with pytest.raises(RuntimeError, match="inference only"):
         fast.train()
     assert not fast.eval().training
+
+
+def test_training_section_without_a_training_mode_says_so():
+    from resattn.benchmark.suite import run_suite
+
+    lines = []
+    results = run_suite(modes=("frozen", "onnxruntime"), sections=("training",), log=lines.append)
+    assert results["training"] == []
+    assert any("Training skipped" in line and "compile_bf16" in line for line in lines)

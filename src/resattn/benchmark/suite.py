@@ -132,7 +132,13 @@ def run_suite(
         results["inference"] = _inference(model_name, img_size, batch_size, modes, dev, warmup, repeats, log)
     if "training" in sections:
         train_modes = tuple(m for m in modes if m in TRAIN_MODES)  # folding, freezing, onnxruntime: inference only
-        results["training"] = _training(train_model, train_size, train_batch, train_modes, dev, warmup, repeats, log)
+        if train_modes:
+            results["training"] = _training(train_model, train_size, train_batch, train_modes, dev, warmup, repeats,
+                                            log)
+        else:
+            log(f"\nTraining skipped: none of the modes {', '.join(modes)} trains (training modes: "
+                f"{', '.join(TRAIN_MODES)})")
+            results["training"] = []
     if "memory" in sections:
         results["memory"] = _memory(memory_model, img_size, dev, log)
     return results
