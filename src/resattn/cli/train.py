@@ -47,6 +47,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--momentum", type=float)
     g.add_argument("--nesterov", **_BOOL)
     g.add_argument("--weight-decay", type=float)
+    g.add_argument("--mask-weight-decay", type=float,
+                   help="weight decay of the soft-mask branches (default: --weight-decay, as in the paper)")
     g.add_argument("--sched", choices=["multistep", "cosine", "constant"])
     g.add_argument("--milestones", type=float, nargs="+", help="iterations of the LR drops (or fractions < 1)")
     g.add_argument("--lr-gamma", type=float)

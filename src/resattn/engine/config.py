@@ -42,6 +42,9 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
+    # Weight decay of the soft-mask branches' parameters; None: --weight-decay, as in the paper. A deviation that
+    # keeps the masks' spatial structure alive in long schedules (docs/attention_maps.md#what-flattens-the-masks).
+    mask_weight_decay: float | None = None
     sched: str = "cosine"  # multistep | cosine | constant
     milestones: list[float] = field(default_factory=list)  # iterations (or fractions of the run if all < 1)
     lr_gamma: float = 0.1

@@ -8,14 +8,17 @@ from typing import Any
 
 
 def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
-    """Two panels (loss; top-1 / top-5) from ``summary.csv`` rows; written atomically next to ``path``."""
+    """Loss, validation accuracy and, for attention nets, each stage's mask contrast, from ``summary.csv`` rows;
+    written atomically next to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     steps = [int(r["step"]) for r in rows]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    contrast_keys = sorted({k for r in rows for k in r if k.startswith("mask_contrast_")})
+    fig, axes = plt.subplots(1, 3 if contrast_keys else 2, figsize=(15 if contrast_keys else 10, 4))
+    ax_loss, ax_acc = axes[:2]
     ax_loss.plot(steps, [float(r["train_loss"]) for r in rows], marker="o", label="train")
     ax_loss.plot(steps, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
     ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", title="Loss")
@@ -24,7 +27,18 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     ax_acc.plot(steps, [float(r["val_top5"]) for r in rows], marker="o", label="val top-5")
     ax_acc.set(xlabel="iteration", ylabel="accuracy (%)", title="Validation accuracy")
     ax_acc.legend()
-    for ax in (ax_loss, ax_acc):
+    if contrast_keys:
+        from ..analysis.mask_health import FLAT_CONTRAST
+
+        ax_mask = axes[2]
+        for key in contrast_keys:
+            points = [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in (None, "")]
+            ax_mask.plot(*zip(*points), marker="o", label=key.removeprefix("mask_contrast_"))
+        ax_mask.axhline(FLAT_CONTRAST, color="grey", linestyle="--", label="flat below")
+        ax_mask.set(xlabel="iteration", ylabel="median per-channel spatial std of M", yscale="log",
+                    title="Mask spatial contrast (validation)")
+        ax_mask.legend()
+    for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

@@ -11,6 +11,7 @@ step and resumed with ``--resume auto`` ends bit-identical to an uninterrupted o
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -23,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..analysis.mask_health import FLAT_CONTRAST, MaskHealthMeter, flat_stages, stage_contrast
 from ..data import (
     GlobalBatchSampler,
     NoisyLabels,
@@ -33,6 +35,7 @@ from ..data import (
     train_val_split,
 )
 from ..models.factory import check_model_name, create_model
+from ..viz.recorder import mask_modules
 from .checkpoint import CheckpointError, export_safetensors, load_checkpoint, load_resume_checkpoint, save_checkpoint
 from .config import TrainConfig, save_yaml
 from .distributed import DistInfo, barrier, broadcast_object, cleanup, init_distributed
@@ -44,6 +47,7 @@ from .schedule import IterSchedule
 
 log = logging.getLogger("resattn.train")
 SUMMARY_FIELDS = ["step", "epoch", "train_loss", "val_loss", "val_top1", "val_top5", "lr", "images_per_s", "wall_s"]
+CONTRAST_PREFIX = "mask_contrast_"  # summary.csv columns: median per-channel spatial std of M, per stage
 AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -104,6 +108,18 @@ def eval_loader(dataset, batch_size: int, workers: int) -> torch.utils.data.Data
                                        worker_init_fn=ignore_stop_signals if workers else None)
 
 
+def param_groups(model: nn.Module, weight_decay: float, mask_weight_decay: float | None) -> list[dict[str, Any]]:
+    """One SGD group, or two when the soft-mask branches get their own weight decay (``--mask-weight-decay``)."""
+    if mask_weight_decay is None:
+        return [dict(params=list(model.parameters()), weight_decay=weight_decay)]
+    mask, rest = [], []
+    for name, param in model.named_parameters():
+        (mask if ".mask." in f".{name}" else rest).append(param)
+    if not mask:
+        raise ValueError(f"--mask-weight-decay: {type(model).__name__} has no soft-mask branches")
+    return [dict(params=rest, weight_decay=weight_decay), dict(params=mask, weight_decay=mask_weight_decay)]
+
+
 class Run:
     """State of one training run; ``train()`` below is the public entry point."""
 
@@ -157,8 +173,9 @@ class Run:
         self.eval_interval = cfg.eval_interval or self.steps_per_epoch
         self.save_interval = cfg.save_interval or self.eval_interval
 
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-                                         nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.SGD(param_groups(self.model, cfg.weight_decay, cfg.mask_weight_decay),
+                                         lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                                         weight_decay=cfg.weight_decay)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
         self.ema = None
         if cfg.ema_decay:
@@ -257,8 +274,9 @@ class Run:
             return list(csv.DictReader(f))
 
     def write_summary(self) -> None:
+        extra = sorted({key for row in self.rows for key in row if key not in SUMMARY_FIELDS})
         with (self.out / "summary.csv").open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
+            writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS + extra, restval="")
             writer.writeheader()
             writer.writerows(self.rows)
 
@@ -309,16 +327,23 @@ class Run:
         )
         if self.is_main:
             model = self.ema.module if self.ema else self.model
-            metrics = evaluate(model, eval_loader(self.data["val"], 256, self.cfg.workers), self.device,
-                               AMP_DTYPES[self.cfg.amp], self.cfg.channels_last)
+            meter = MaskHealthMeter(model) if mask_modules(model) else contextlib.nullcontext()
+            with meter:
+                metrics = evaluate(model, eval_loader(self.data["val"], 256, self.cfg.workers), self.device,
+                                   AMP_DTYPES[self.cfg.amp], self.cfg.channels_last)
             row.update(val_loss=round(metrics["loss"], 5), val_top1=round(metrics["top1"], 3),
                        val_top5=round(metrics["top5"], 3))
+            if isinstance(meter, MaskHealthMeter):
+                self.log_mask_health(stage_contrast(meter.summary()), row)
             self.rows.append(row)
             self.write_summary()
             plot_curves(self.rows, self.out / "curves.png")
             if self.tb is not None:
                 for key in ("train_loss", "val_loss", "val_top1", "val_top5", "lr", "images_per_s"):
                     self.tb.add_scalar(key, row[key], self.step)
+                for key in row:
+                    if key.startswith(CONTRAST_PREFIX):
+                        self.tb.add_scalar(f"mask_contrast/{key[len(CONTRAST_PREFIX):]}", row[key], self.step)
                 self.tb.flush()
             self.log(f"step {self.step}/{self.total_iters} epoch {row['epoch']:.2f}: "
                      f"train loss {row['train_loss']:.4f}, val top-1 {row['val_top1']:.2f}% "
@@ -335,6 +360,18 @@ class Run:
             self.save("best")
         self.window = dict(loss=0.0, steps=0, images=0, start=time.perf_counter())
         self.train_model.train()
+
+    def log_mask_health(self, contrast: dict[str, float], row: dict[str, Any]) -> None:
+        """Adds each stage's spatial contrast to ``row``; says once per run when a stage's masks went flat."""
+        earlier = {stage for r in self.rows for stage in flat_stages(
+            {k[len(CONTRAST_PREFIX):]: float(v) for k, v in r.items() if k.startswith(CONTRAST_PREFIX) and v != ""})}
+        for stage, value in contrast.items():
+            row[f"{CONTRAST_PREFIX}{stage}"] = round(value, 6)
+        for stage in flat_stages(contrast):
+            if stage not in earlier:
+                self.log(f"warning: the soft masks of {stage} went flat at step {self.step} (median per-channel "
+                         f"spatial std of M {contrast[stage]:.4f} < {FLAT_CONTRAST}): they no longer say where to "
+                         f"look (docs/attention_maps.md#mask-health)")
 
     def request_stop(self, signum: int, frame: Any) -> None:
         self.stop_requested = True
