@@ -49,8 +49,40 @@ def test_mask_grid_fixed_range_and_channel(tmp_path):
     assert _png_size(tmp_path / "g.png")
 
 
-def test_flat_mask_is_labelled_not_stretched():
-    fig = mask_grid(torch.randn(1, 3, 8, 8), {NAMES[0]: torch.full((1, 4, 4, 4), 0.75)})
+def _mask_norms(fig):
+    return [(ax.images[-1].norm.vmin, ax.images[-1].norm.vmax) for ax in fig.axes[:-1] if len(ax.images) > 1]
+
+
+def test_every_map_shares_one_scale_by_default():
+    # a nearly flat mask and a strong one: both on 0..1, so the flat one cannot look like attention
+    masks = {NAMES[0]: 0.5 + 0.001 * torch.rand(2, 4, 4, 4), NAMES[1]: torch.rand(2, 4, 4, 4)}
+    fig = mask_grid(torch.randn(2, 1, 8, 8), masks)
+    assert set(_mask_norms(fig)) == {(0.0, 1.0)}
+    assert "one scale for every map" in fig.axes[-1].get_ylabel()
+    assert not fig.get_suptitle()
+    # masks outside [0, 1] (channel-normalised) share the range of all their values
+    signed = {NAMES[0]: torch.linspace(-0.5, 0.25, 16).view(1, 1, 4, 4), NAMES[1]: torch.full((1, 1, 4, 4), 0.75)}
+    assert set(_mask_norms(mask_grid(torch.randn(1, 1, 8, 8), signed))) == {(-0.5, 0.75)}
+
+
+def test_stretching_is_explicit_and_said_on_the_figure():
+    masks = {NAMES[0]: 0.5 + 0.01 * torch.rand(1, 4, 4, 4)}
+    fig = mask_grid(torch.randn(1, 1, 8, 8), masks, stretch=True)
+    (vmin, vmax), = _mask_norms(fig)
+    assert 0.5 <= vmin < vmax <= 0.51
+    assert "STRETCHED" in fig.get_suptitle() and "own range" in fig.axes[-1].get_ylabel()
+
+
+def test_flat_mask_is_flagged_in_its_title():
+    flat = 0.5 + 0.001 * torch.rand(2, 8, 4, 4)  # spatial std about 0.0003
+    board = ((torch.arange(4)[:, None] + torch.arange(4)) % 2).float().expand(2, 8, 4, 4)
+    fig = mask_grid(torch.randn(2, 1, 8, 8), {NAMES[0]: flat, NAMES[1]: board})
+    titles = [ax.get_title() for ax in fig.axes[1:3]]
+    assert "FLAT" in titles[0] and "FLAT" not in titles[1]
+
+
+def test_constant_mask_is_labelled_not_stretched():
+    fig = mask_grid(torch.randn(1, 3, 8, 8), {NAMES[0]: torch.full((1, 4, 4, 4), 0.75)}, stretch=True)
     assert fig.axes[1].get_xlabel() == "M = 0.75 everywhere"
     image = fig.axes[1].images[-1]
     assert image.norm.vmin < 0.75 < image.norm.vmax  # drawn in the middle colour, not as the lowest one
@@ -152,3 +184,21 @@ def test_cli_corrupt_checkpoint_is_clear(images, tmp_path, capsys, name, content
     err = capsys.readouterr().err
     assert err.startswith("resattn visualize: error:") and name in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_folder_output_writes_one_png_per_image_and_a_contact_sheet(weights, images, tmp_path, capsys):
+    (images.parent / "with_bad").mkdir(exist_ok=True)
+    bad_dir = images.parent / "with_bad"
+    (bad_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    out = tmp_path / "masks"
+    code = main(["visualize", "--checkpoint", str(weights), "--images", str(images), str(bad_dir), "--output",
+                 str(out), "--max-images", "2"])
+    captured = capsys.readouterr()
+    assert code == 1  # one unreadable file: said, the rest drawn, non-zero exit
+    assert "broken.png" in captured.out and "1 of 5 images could not be read" in captured.err
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["contact_sheet.png", "gray_masks.png", "im0_masks.png", "im1_masks.png", "im2_masks.png"]
+    assert "one colour scale for every map" in captured.out
+    sheet_w, sheet_h = _png_size(out / "contact_sheet.png")
+    one_w, one_h = _png_size(out / "im0_masks.png")
+    assert sheet_h > one_h  # two rows against one

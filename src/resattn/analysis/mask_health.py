@@ -32,6 +32,7 @@ __all__ = [
     "analyze_masks",
     "flat_stages",
     "knock_out_masks",
+    "spatial_contrast",
     "stage_contrast",
     "stage_of",
 ]
@@ -117,6 +118,15 @@ class MaskHealthMeter:
                                          contrast_median=q50.item(), contrast_q25=q25.item(),
                                          contrast_q75=q75.item(), stage=stage_of(name))
         return out
+
+
+def spatial_contrast(mask: torch.Tensor) -> float:
+    """Spatial contrast of one recorded mask ``(N, C, H, W)``: the median over channels of the per-channel spatial
+    std of M, averaged over the images (the measure :class:`MaskHealthMeter` reports as ``contrast_median``)."""
+    if mask.ndim != 4:
+        raise ValueError(f"Expected a mask of shape (N, C, H, W), got shape {tuple(mask.shape)}")
+    per_channel = mask.detach().float().flatten(2).std(dim=2, correction=0).mean(dim=0)
+    return float(per_channel.double().quantile(0.5))
 
 
 def stage_contrast(summary: dict[str, dict[str, Any]]) -> dict[str, float]:

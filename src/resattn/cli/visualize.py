@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,19 +38,23 @@ def _positive(text: str) -> int:
 def add_visualize_args(p: argparse.ArgumentParser) -> None:
     _add_model_source(p)
     p.add_argument("--images", nargs="+", required=True, metavar="PATH", help="image files or folders")
-    p.add_argument("--output", "-o", required=True, help="PNG file to write")
+    p.add_argument("--output", "-o", required=True,
+                   help="a .png file: one figure of the first --max-images images; a folder: one overlay PNG per "
+                        "image plus contact_sheet.png")
     p.add_argument("--modules", nargs="+", metavar="NAME",
                    help="masks to draw: Attention Modules (stages.0.blocks.1), stages (stages.0) or full "
                         "'...mask.head.act' paths (default: every mask)")
     p.add_argument("--reduction", type=_reduction, default="mean", metavar="{mean,max,N}",
                    help="how a mask's channels become one map: mean, max or channel index N (default: mean)")
-    p.add_argument("--max-images", type=_positive, default=8, help="rows of the figure (default: 8)")
+    p.add_argument("--max-images", type=_positive, default=8,
+                   help="rows of the figure or contact sheet (default: 8)")
     p.add_argument("--dataset", help="preprocessing preset, normalisation and class names (default: the checkpoint's)")
     p.add_argument("--img-size", type=int, help="input size (default: the dataset's)")
     p.add_argument("--no-overlay", dest="overlay", action="store_false",
                    help="plain heatmaps instead of masks drawn over the images")
-    p.add_argument("--fixed-range", action="store_true",
-                   help="colour every mask on the range 0 to 1 (sigmoid masks) instead of each map's own range")
+    p.add_argument("--stretch", action="store_true",
+                   help="colour each map on its own range instead of one scale for all (said on the figure; makes "
+                        "nearly flat masks look like attention)")
 
 
 def _normalisation(transform: Any) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
@@ -75,13 +80,18 @@ def _load(args: argparse.Namespace, info: dict[str, Any] | None) -> LoadedModel:
 
 
 def run_visualize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..analysis.mask_health import FLAT_CONTRAST, MaskHealthMeter
     from ..data import create_transform, dataset_info
     from ..engine.trainer import resolve_device
-    from ..viz import mask_grid, record_masks
+    from ..viz import record_masks
+    from ..viz.recorder import owner_name
 
     out = Path(args.output)
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"--output must be a .png file, got {out}")
+    per_image = out.suffix.lower() != ".png"
+    if per_image and out.suffix:
+        raise ValueError(f"--output must be a .png file or a folder, got {out}")
     info = dataset_info(args.dataset) if args.dataset else None
     loaded = _load(args, info)
     dataset = args.dataset or loaded.dataset
@@ -93,25 +103,69 @@ def run_visualize(args: argparse.Namespace) -> int:
     size = args.img_size or (info["image_size"] if info else model.pretrained_cfg["input_size"][-1])
     transform = create_transform(preset, train=False, img_size=size)
     stats = _normalisation(transform)
+    names = loaded.class_names or (list(info["class_names"]) if info and info["class_names"] else [])
 
     files = collect_images(args.images)
-    if len(files) > args.max_images:
+    if not per_image and len(files) > args.max_images:
         print(f"Drawing the first {args.max_images} of {len(files)} images (--max-images)")
         files = files[: args.max_images]
-    x = torch.stack([image_to_input(f, model.in_chans, preset, size, transform) for f in files])
-
     device = resolve_device(args.device)
     model = model.to(device)
-    logits, masks = record_masks(model, x.to(device), args.modules)
-    names = loaded.class_names or (list(info["class_names"]) if info and info["class_names"] else [])
-    top_p, top_i = logits.float().softmax(dim=1).max(dim=1)
-    titles = []
-    for f, p, i in zip(files, top_p.tolist(), top_i.tolist(), strict=True):
-        label = names[i] if i < len(names) else f"class {i}"
-        titles.append(f"{f.name}\n{label} ({100 * p:.0f}%)")
-
-    mask_grid(x, {k: v.cpu() for k, v in masks.items()}, titles, overlay=args.overlay, path=out,
-              mean=stats[0] if stats else None, std=stats[1] if stats else None, reduction=args.reduction,
-              value_range=(0.0, 1.0) if args.fixed_range else None)
-    print(f"Wrote {out} ({len(files)} images x {len(masks)} masks of {loaded.name})")
+    draw = dict(overlay=args.overlay, mean=stats[0] if stats else None, std=stats[1] if stats else None,
+                reduction=args.reduction, stretch=args.stretch)
+    failed: list[str] = []
+    rows: list[tuple[Path, torch.Tensor, dict[str, torch.Tensor], str]] = []  # kept for the figure / sheet
+    batch = 32
+    # the meter measures every mask's spatial contrast over all the images, for the flat-mask verdict
+    with MaskHealthMeter(model) as meter:
+        bar = tqdm(total=len(files), desc="masks", unit="img", disable=len(files) <= batch or None)
+        for start in range(0, len(files), batch):
+            chunk, inputs = [], []
+            for f in files[start : start + batch]:
+                try:
+                    inputs.append(image_to_input(f, model.in_chans, preset, size, transform))
+                    chunk.append(f)
+                except ValueError as err:
+                    failed.append(f"{f}: {err}")
+                    print(f"skipped {f}: {err}")
+            bar.update(len(files[start : start + batch]))
+            if not inputs:
+                continue
+            x = torch.stack(inputs)
+            logits, masks = record_masks(model, x.to(device), args.modules)
+            masks = {k: v.cpu() for k, v in masks.items()}
+            top_p, top_i = logits.float().softmax(dim=1).max(dim=1)
+            for j, (f, p, i) in enumerate(zip(chunk, top_p.tolist(), top_i.tolist(), strict=True)):
+                label = names[i] if i < len(names) else f"class {i}"
+                title = f"{f.name}\n{label} ({100 * p:.0f}%)"
+                one = {k: v[j : j + 1] for k, v in masks.items()}
+                if per_image:
+                    _write_figure(x[j : j + 1], one, [title], out / f"{f.stem}_masks.png", draw)
+                if len(rows) < args.max_images:
+                    rows.append((f, x[j], one, title))
+        bar.close()
+    if not rows:
+        raise ValueError(f"None of the {len(files)} images could be read")
+    sheet = out / "contact_sheet.png" if per_image else out
+    _write_figure(torch.stack([r[1] for r in rows]), {k: torch.cat([r[2][k] for r in rows]) for k in rows[0][2]},
+                  [r[3] for r in rows], sheet, draw)
+    drawn = len(files) - len(failed)
+    where = f"{drawn} overlay PNGs and {sheet.name} in {out}" if per_image else str(out)
+    print(f"Wrote {where} ({drawn} images x {len(rows[0][2])} masks of {loaded.name}; "
+          f"{'each map stretched to its own range' if args.stretch else 'one colour scale for every map'})")
+    drawn_modules = {owner_name(k) for k in rows[0][2]}
+    flat = [k for k, v in meter.summary().items() if k in drawn_modules and v["contrast_median"] < FLAT_CONTRAST]
+    if flat:
+        print(f"FLAT masks (median per-channel spatial std of M below {FLAT_CONTRAST} over these images): "
+              f"{', '.join(flat)}; they scale channels but do not say where to look")
+    if failed:
+        print(f"{len(failed)} of {len(files)} images could not be read", file=sys.stderr)
+        return 1
     return 0
+
+
+def _write_figure(x: torch.Tensor, masks: dict[str, torch.Tensor], titles: list[str], path: Path,
+                  draw: dict[str, Any]) -> None:
+    from ..viz import mask_grid
+
+    mask_grid(x, masks, titles, path=path, **draw)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["describe_mask", "display_images", "mask_grid"]
 
-# Maps whose spread is below this fraction of their magnitude count as flat (float32 resolves about 1e-7).
-_FLAT = 1e-4
+# Stretched maps whose spread is below this fraction of their magnitude are drawn in the middle colour (float32
+# resolves about 1e-7), so that rounding noise is not painted as structure.
+_CONSTANT = 1e-4
 _STAGE = re.compile(r"(?:^|\.)stages\.(\d+)(?:\.|$)")
 
 
@@ -85,6 +86,7 @@ def mask_grid(
     reduction: Reduction = "mean",
     alpha: float = 0.5,
     value_range: tuple[float, float] | None = None,
+    stretch: bool = False,
     dpi: int = 100,
 ) -> Figure:
     """A grid with one row per image: the input, then each module's soft mask (paper Fig. 1).
@@ -101,10 +103,15 @@ def mask_grid(
         mean, std: the dataset's normalisation, undone for display (see :func:`display_images`).
         reduction: "mean", "max" or a channel index (see :func:`~resattn.viz.recorder.reduce_mask`).
         alpha: opacity of the mask over the image.
-        value_range: fixed colour range of every mask, e.g. ``(0, 1)`` for sigmoid masks; None stretches each map
-            to its own minimum and maximum (printed under it), which shows where a module attends most even when
-            its mask is nearly flat, as in an untrained network.
+        value_range: the one colour scale shared by every map, in values of M. None: ``(0, 1)`` when every mask
+            lies in it (sigmoid masks), else the smallest and largest value over all the masks.
+        stretch: colour each map on its own minimum and maximum instead (printed under it, and said on the
+            figure): shows where a nearly flat mask is highest, but makes maps incomparable and noise look like
+            attention.
         dpi: resolution of the written PNG.
+
+    A module whose mask is flat over the drawn images (median per-channel spatial std below
+    :data:`~resattn.analysis.mask_health.FLAT_CONTRAST`) is flagged in its column title.
 
     Returns:
         The matplotlib Figure (not registered with pyplot, so it needs no closing).
@@ -116,6 +123,8 @@ def mask_grid(
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
+
+    from ..analysis.mask_health import FLAT_CONTRAST, spatial_contrast  # analysis builds on viz.recorder
 
     if not masks:
         raise ValueError("No masks to draw")
@@ -136,6 +145,11 @@ def mask_grid(
             maps[name] = reduce_mask(mask, reduction, (height, width))[:, 0].cpu().numpy()
         except ValueError as err:  # say which mask: channel counts differ from stage to stage
             raise ValueError(f"Mask {owner_name(name)!r}: {err}") from err
+    if value_range is None:
+        lo = min(float(m.min()) for m in masks.values())
+        hi = max(float(m.max()) for m in masks.values())
+        value_range = (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi)
+    contrast = {name: spatial_contrast(mask) for name, mask in masks.items()}
     modes = [True, False] if overlay == "both" else [bool(overlay)]
     ncols = 1 + len(maps) * len(modes)
 
@@ -151,9 +165,9 @@ def mask_grid(
             m = mmap[row]
             lo, hi = float(m.min()), float(m.max())
             label = f"M: {lo:.3g} to {hi:.3g}"
-            if value_range is not None:
+            if not stretch:
                 vmin, vmax = value_range
-            elif hi - lo <= _FLAT * max(abs(lo), abs(hi), 1e-30):
+            elif hi - lo <= _CONSTANT * max(abs(lo), abs(hi), 1e-30):
                 # Stretching a flat map (e.g. a saturated max over channels) would paint float rounding noise as
                 # structure: draw it in the middle colour instead.
                 vmin, vmax, label = lo - 1.0, hi + 1.0, f"M = {lo:.3g} everywhere"
@@ -165,26 +179,31 @@ def mask_grid(
                     _show_image(ax, shown[row])
                 ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha if on_image else 1.0,
                           interpolation="bilinear")
-                if value_range is None:
-                    ax.set_xlabel(label, fontsize=7)
+                ax.set_xlabel(label, fontsize=7)
                 col += 1
     axes[0, 0].set_title("input", fontsize=8)
     col = 1
     for name, mask in masks.items():
         for on_image in modes:
             suffix = ("\n(overlay)" if on_image else "\n(heatmap)") if len(modes) > 1 else ""
-            axes[0, col].set_title(describe_mask(name, mask) + suffix, fontsize=8)
+            title = describe_mask(name, mask) + suffix
+            if contrast[name] < FLAT_CONTRAST:
+                axes[0, col].set_title(f"{title}\nFLAT: spatial std {contrast[name]:.2g}", fontsize=8, color="red")
+            else:
+                axes[0, col].set_title(title, fontsize=8)
             col += 1
     for ax in axes.flat:
         _hide_axes(ax)
-    norm = Normalize(*(value_range or (0.0, 1.0)))
+    norm = Normalize(*((0.0, 1.0) if stretch else value_range))
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 1:].ravel().tolist(), shrink=0.8)
     how = f"channel {reduction}" if isinstance(reduction, int) else f"{reduction} over channels"
-    if value_range is None:
+    if stretch:
         bar.set_ticks([0.0, 1.0], labels=["low", "high"])
         bar.set_label(f"soft mask M, {how} (each map's own range)", fontsize=8)
+        fig.suptitle("STRETCHED: each map coloured on its own range (printed under it); colours are not "
+                     "comparable between maps", fontsize=8, color="red")
     else:
-        bar.set_label(f"soft mask M, {how}", fontsize=8)
+        bar.set_label(f"soft mask M, {how} (one scale for every map)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
     if path is not None:
         path = Path(path)
