@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "benchmark": ("benchmark", "latency, throughput and memory beside ResNet-50/152 and ResNet-164 in the same run"),
     "reproduce": ("reproduce", "the paper's tables (1, 3, 4, 5) and Fig. 4 as resumable training grids"),
     "analyze": ("analyze", "analyses of trained networks: `analyze response` is paper Fig. 4"),
+    "serve": ("serve", "a local web page and JSON API: predictions and the soft mask of every Attention Module"),
 }
 
 
