@@ -4,16 +4,19 @@ PYTHON ?= python3
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-data install-python train test lint
+.PHONY: install install-data install-browser install-python train test lint
 
-install: install-data install-python
+install: install-data install-browser install-python
 
 install-data:  # Fashion-MNIST IDX files into /usr/share/datasets/fashion-mnist (Debian package)
 	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
+install-browser:  # headless Chromium and its WebDriver (Debian packages), for the browser test of `resattn serve`
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver
+
 install-python:
 	$(PYTHON) -m pip install -q $(TORCH_SPEC)
-	$(PYTHON) -m pip install -q -e ".[dev,onnx,gradcam]"
+	$(PYTHON) -m pip install -q -e ".[dev,onnx,gradcam,serve]"
 
 train:
 	resattn train
