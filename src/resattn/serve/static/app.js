@@ -40,8 +40,8 @@ async function loadModel() {
     $("model-warning").textContent = "These weights are untrained: the predictions and masks mean nothing yet.";
     $("model-warning").hidden = false;
   }
-  $("scale-low").textContent = model.mask_scale[0];
-  $("scale-high").textContent = model.mask_scale[1];
+  const [lo, hi] = model.mask_scale;
+  $("ticks").replaceChildren(...[0, 1, 2, 3, 4].map((i) => el("span", { text: String(lo + (i * (hi - lo)) / 4) })));
   for (const url of model.examples) {
     const name = url.split("/").pop().replace(/\.png$/, "").replace(/_/g, " ");
     const button = el("button", { type: "button", title: `try the bundled example: ${name}` },
@@ -148,7 +148,17 @@ function select(index) {
   $("focus").replaceChildren(stack(r.input_png, m.mask_png, `mask of ${m.name}, large`),
     el("div", {}, [title(m), el("p", { class: "hint", text: `M is ${m.shape.join("×")} (channels × height × ` +
       `width), ${r.reduction} over channels, upsampled to the input` }), statsTable(m)]));
+  markRange(m.drawn_min, m.drawn_max);
   for (const card of document.querySelectorAll(".card")) card.classList.toggle("selected", card.dataset.index === String(index));
+}
+
+function markRange(low, high) {
+  const [lo, hi] = state.model.mask_scale;
+  const at = (v) => Math.min(100, Math.max(0, (100 * (v - lo)) / (hi - lo)));
+  const mark = $("range-mark");
+  mark.style.left = `calc(${at(low)}% - 2px)`;
+  mark.style.width = `${at(high) - at(low)}%`;
+  mark.hidden = false;
 }
 
 function setOpacity() {
