@@ -50,6 +50,7 @@ def severe_console_messages(driver) -> list[str]:
 def test_upload_shows_prediction_and_every_mask(browser, live_server, api):
     _, info = api.call("/api/model")
     _, expected = api.post_file("/api/masks", (EXAMPLES / "trouser.png").read_bytes())
+    browser.get_log("browser")  # forget the messages of earlier tests
     browser.get(live_server.url + "/")
     assert wait_for_state(browser, "ready", "error") == "ready"
     assert "attention56_cifar.fmnist" in browser.find_element(By.ID, "model-line").text
@@ -125,6 +126,7 @@ def test_bad_upload_shows_the_servers_reason(browser, live_server, tmp_path):
 
 
 def test_api_docs_render_from_local_files(browser, live_server):
+    browser.get_log("browser")  # forget the messages of earlier tests (a refused upload logs its 422)
     browser.get(live_server.url + "/docs")
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
     paths = {e.get_attribute("data-path") or e.text for e in browser.find_elements(By.CSS_SELECTOR,
