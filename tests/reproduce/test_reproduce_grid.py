@@ -5,6 +5,7 @@ import pytest
 
 from resattn.cli import main
 from resattn.reproduce import experiments as ex
+from resattn.reproduce import grid
 from resattn.reproduce.grid import run_experiment, summarise
 
 SMALL = dict(val_split=100, batch_size=8)
@@ -12,8 +13,9 @@ SMALL = dict(val_split=100, batch_size=8)
 
 @pytest.fixture
 def tiny(monkeypatch):
-    """table4 with 2 iterations per run on fake data."""
+    """table4 with 2 iterations per run on fake data, analysed on 16 test images."""
     monkeypatch.setitem(ex.EXPERIMENTS, "table4", dataclasses.replace(ex.EXPERIMENTS["table4"], small_iters=2))
+    monkeypatch.setattr(grid, "ANALYSIS_IMAGES", 16)
 
 
 def test_grid_writes_results_and_resumes(tiny, tmp_path):
@@ -24,6 +26,11 @@ def test_grid_writes_results_and_resumes(tiny, tmp_path):
     assert (out / "results.csv").read_text().count("\n") == 5
     md = (out / "results.md").read_text()
     assert "| encoder-decoder |" in md and "5.52" in md and (out / "results.png").exists()
+    # every run's mask health: one contrast per stage, measured on 16 test images
+    assert "on 16 test images" in md
+    health = [line for line in md.splitlines() if line.startswith("| local convolutions | ")]
+    assert len(health) == 3  # the error table's row, then one row per seed in the mask-health table
+    assert all(len(json.loads(r["mask_contrast"])) == 3 and r["knockout_constant_drop"] is not None for r in rows)
     # a killed grid: one run lost its results (it was still training), the others are read back
     lost = out / "encoder-decoder" / "seed1" / "results.json"
     lost.unlink()

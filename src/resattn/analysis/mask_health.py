@@ -183,7 +183,7 @@ def knock_out_masks(model: nn.Module, modules: Sequence[str] | None, kind: str) 
 @torch.no_grad()
 def analyze_masks(model: nn.Module, batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]],
                   evaluate: Callable[[nn.Module, Iterable], dict[str, float]],
-                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  progress: Callable[[str], None] | None = None, per_module: bool = True) -> dict[str, Any]:
     """Mask health of ``model`` over a data set: statistics and knock-outs of every Attention Module.
 
     Args:
@@ -192,9 +192,10 @@ def analyze_masks(model: nn.Module, batches: Callable[[], Iterable[tuple[torch.T
         evaluate: ``evaluate(model, batches) -> {"top1": ...}``, e.g. :func:`resattn.engine.loop.evaluate` bound
             to a device.
         progress: called with a short description after each evaluation pass.
+        per_module: also knock out each module alone (two passes per module); False: only all at once.
 
     Returns:
-        ``{"top1", "modules": {name: stats + knockout_spatial_mean_top1 / knockout_constant_top1},
+        ``{"top1", "modules": {name: stats (+ knockout_spatial_mean_top1 / knockout_constant_top1 per module)},
         "all_modules": {"knockout_spatial_mean_top1", "knockout_constant_top1"}, "stages": contrast per stage,
         "flat_stages", "flat_threshold"}``; accuracies in percent.
     """
@@ -204,7 +205,7 @@ def analyze_masks(model: nn.Module, batches: Callable[[], Iterable[tuple[torch.T
         top1 = evaluate(model, batches())["top1"]
     say("masks as trained")
     modules = meter.summary()
-    for name in modules:
+    for name in modules if per_module else ():
         for kind in KNOCKOUTS:
             with knock_out_masks(model, [name], kind):
                 modules[name][f"knockout_{kind}_top1"] = evaluate(model, batches())["top1"]

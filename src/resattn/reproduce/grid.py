@@ -22,6 +22,7 @@ from ..engine.config import TrainConfig
 from .experiments import EXPERIMENTS, PAPER_BUDGET, Experiment, RunSpec
 
 BUDGETS = ("small", "paper")
+ANALYSIS_IMAGES = 1000  # test images behind the Fig. 4 responses and the mask health of each run
 
 
 def _slug(label: str) -> str:
@@ -88,6 +89,9 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
                        wall_s=results["wall_s"], paper_error=spec.paper_error, run_dir=str(run_dir))
             if name == "fig4":
                 row["relative_response"] = json.dumps(_response(run_dir, dataset, data_dir))
+            health = _mask_health(run_dir, dataset, data_dir)
+            if health is not None:
+                row.update(health)
             rows.append(row)
             if not parallel:
                 _write(out, exp, rows)
@@ -112,15 +116,46 @@ def _claim(run_dir: Path) -> bool:
 
 def _response(run_dir: Path, dataset: str, data_dir: str | None) -> list[float]:
     from ..analysis.response import relative_mean_response, stage_mean_responses
-    from ..data import create_dataset, create_transform, dataset_info
     from ..engine.restore import load_model
     from ..engine.trainer import eval_loader
 
+    model = load_model(checkpoint=run_dir / "best.pt").model
+    responses = stage_mean_responses(model, eval_loader(_test_images(dataset, data_dir), 200, 0))
+    return [round(v, 4) for v in relative_mean_response(responses)]
+
+
+def _test_images(dataset: str, data_dir: str | None):
+    import torch
+
+    from ..data import create_dataset, create_transform, dataset_info
+
     info = dataset_info(dataset)
     data = create_dataset(dataset, data_dir, "test", transform=create_transform(info["transform_preset"], False))
+    return torch.utils.data.Subset(data, range(min(ANALYSIS_IMAGES, len(data))))
+
+
+def _mask_health(run_dir: Path, dataset: str, data_dir: str | None) -> dict[str, Any] | None:
+    """Mask contrast per stage and the all-module knock-outs of the run's best checkpoint on the test images
+    (docs/attention_maps.md#mask-health); None for networks without soft masks."""
+    import torch
+
+    from ..analysis.mask_health import analyze_masks
+    from ..engine.loop import evaluate
+    from ..engine.restore import load_model
+    from ..engine.trainer import eval_loader
+    from ..viz.recorder import mask_modules
+
     model = load_model(checkpoint=run_dir / "best.pt").model
-    return [round(v, 4) for v in relative_mean_response(stage_mean_responses(model, eval_loader(data, 200, 0),
-                                                                             max_images=1000))]
+    if not mask_modules(model):
+        return None
+    data = _test_images(dataset, data_dir)
+    report = analyze_masks(model, lambda: eval_loader(data, 250, 0),
+                           lambda m, b: evaluate(m, b, torch.device("cpu")), per_module=False)
+    every = report["all_modules"]
+    return dict(mask_contrast=json.dumps({k: round(v, 5) for k, v in report["stages"].items()}),
+                mask_flat_stages=" ".join(report["flat_stages"]),
+                knockout_spatial_mean_drop=round(report["top1"] - every["knockout_spatial_mean_top1"], 2),
+                knockout_constant_drop=round(report["top1"] - every["knockout_constant_top1"], 2))
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -150,6 +185,19 @@ def _write(out: Path, exp: Experiment, rows: list[dict[str, Any]]) -> None:
     if exp.name == "fig4":
         lines += ["", "| run | relative mean response per stage |", "|---|---|"]
         lines += [f"| {r['label']} (seed {r['seed']}) | {r['relative_response']} |" for r in rows]
+    with_masks = [r for r in rows if r.get("mask_contrast")]
+    if with_masks:
+        lines += ["", f"Mask health of each run's selected checkpoint on {ANALYSIS_IMAGES} test images: median spatial "
+                  "contrast of M "
+                  "per stage (flat below 0.01), and the top-1 lost when every mask is replaced by its per-channel "
+                  "spatial mean / by 0.5 (docs/attention_maps.md#mask-health).", "",
+                  "| run | seed | spatial contrast per stage | flat stages | top-1 drop, spatial mean "
+                  "| top-1 drop, 0.5 |",
+                  "|---|---|---|---|---|---|"]
+        for r in with_masks:
+            contrast = " / ".join(f"{v:.3f}" for v in json.loads(r["mask_contrast"]).values())
+            lines.append(f"| {r['label']} | {r['seed']} | {contrast} | {r['mask_flat_stages'] or 'none'} | "
+                         f"{r['knockout_spatial_mean_drop']:.2f} | {r['knockout_constant_drop']:.2f} |")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     _plot(out / "results.png", exp, summary)
 
