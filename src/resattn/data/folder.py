@@ -1,15 +1,17 @@
-"""Image-folder datasets (ImageNet layout and generic ``root/<split>/<class>/<image>`` trees) with clear load errors."""
+"""Image-folder datasets (ImageNet layout, generic class-folder trees, checked file lists) with clear load errors."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 from PIL import Image
+from torch.utils.data import Dataset
 from torchvision.datasets import ImageFolder
 
-__all__ = ["ImageFolderDataset", "ImageLoadError", "load_rgb_image"]
+__all__ = ["ImageFolderDataset", "ImageLoadError", "LabelledImages", "load_image", "load_rgb_image"]
 
 
 class ImageLoadError(ValueError):
@@ -27,13 +29,19 @@ class ImageLoadError(ValueError):
 
 
 def load_rgb_image(path: str) -> Image.Image:
-    """Opens an image file and decodes it fully as RGB.
+    """Opens an image file and decodes it fully as RGB (see :func:`load_image`)."""
+    return load_image(path, "RGB")
+
+
+def load_image(path: str, mode: str = "RGB") -> Image.Image:
+    """Opens an image file and decodes it fully in ``mode`` ("RGB", or "L" for one-channel models).
 
     Args:
         path: Image file.
+        mode: PIL mode of the result.
 
     Returns:
-        The decoded RGB image.
+        The decoded image.
 
     Raises:
         ImageLoadError: If the file is missing, unreadable, truncated or not an image. The message names the file.
@@ -42,7 +50,7 @@ def load_rgb_image(path: str) -> Image.Image:
         with open(path, "rb") as f:
             image = Image.open(f)
             # convert() forces the full decode now, so a truncated file fails here, with its path, not in a transform.
-            return image.convert("RGB")
+            return image.convert(mode)
     # PIL signals a bad file with OSError, SyntaxError, ValueError, DecompressionBombError...: catch them all.
     except Exception as exc:
         raise ImageLoadError(f"Cannot load image {path!r}: {type(exc).__name__}: {exc}", path) from exc
@@ -66,3 +74,33 @@ class ImageFolderDataset(ImageFolder):
                 f"Image folder {root!r} does not exist; expected a directory laid out as {root}/<class_name>/<image>"
             )
         super().__init__(root, transform=transform, loader=load_rgb_image)
+
+
+class LabelledImages(Dataset):
+    """Images given as a list of ``(path, label)``, decoded in one PIL mode: the folder datasets after their check.
+
+    Unlike ``ImageFolder`` it does not walk the disk itself, so files found unreadable beforehand can be left out
+    and one-channel models get their images decoded as grayscale.
+
+    Args:
+        samples: ``(path, class index)`` pairs.
+        classes: Class names, indexed by label.
+        mode: PIL mode the images are decoded in ("L" or "RGB").
+        transform: Optional callable applied to each decoded image.
+    """
+
+    def __init__(self, samples: Sequence[tuple[str, int]], classes: Sequence[str], mode: str = "RGB",
+                 transform: Callable[[Any], Any] | None = None) -> None:
+        self.samples = [(str(path), int(label)) for path, label in samples]
+        self.classes = list(classes)
+        self.mode = mode
+        self.transform = transform
+        self.targets = torch.tensor([label for _, label in self.samples], dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        path, label = self.samples[index]
+        image = load_image(path, self.mode)
+        return (self.transform(image) if self.transform is not None else image), label
