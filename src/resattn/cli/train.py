@@ -37,6 +37,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--augment", **_BOOL)
     g.add_argument("--random-erasing", type=float, help="probability of erasing a random rectangle of each training "
                                                         "image (Fashion-MNIST and CIFAR presets; default 0)")
+    g = p.add_argument_group("image folders (--dataset folder --data-dir DIR: DIR/train/<class>/* or DIR/<class>/*)")
+    g.add_argument("--in-chans", type=int, choices=[1, 3], help="1 = grayscale, 3 = colour (default: detected)")
+    g.add_argument("--preset", choices=["small", "large"],
+                   help="small = CIFAR-style, large = ImageNet-style (default: from the images' size)")
+    g.add_argument("--skip-bad-images", **_BOOL, help="leave unreadable files out (default: list them and stop)")
+    g = p.add_argument_group("fine-tuning (see configs/finetune.yaml)")
+    g.add_argument("--pretrained", metavar="TAG", help="start from released weights, e.g. attention56_cifar.fmnist")
+    g.add_argument("--initial-checkpoint", metavar="PATH", help="start from a run's best.pt or best.safetensors")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=float)
     g.add_argument("--iters", type=int)
@@ -79,10 +87,13 @@ def _mapping(text: str) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    from ..engine.run_defaults import apply_run_defaults
+
     cfg = TrainConfig()
-    if args.config:
-        cfg.update(load_yaml(args.config), source=args.config)
+    recipe = load_yaml(args.config) if args.config else {}
+    cfg.update(recipe, source=args.config or "the recipe")
     flags = {k: v for k, v in vars(args).items() if v is not None and k not in ("config", "command", "run")}
+    given = {k.replace("-", "_") for k in recipe} | set(flags)
     model_kwargs = dict(cfg.model_kwargs)
     model_kwargs.update(flags.pop("model_kwargs", {}))
     if flags.pop("naive_attention", False):
@@ -98,6 +109,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         flags["val_split"] = int(flags["val_split"])
     cfg.update(flags, source="the command line")
     cfg.model_kwargs = model_kwargs
+    apply_run_defaults(cfg, given)  # fine-tuning: the source's model; image folders: model from the images' size
     return cfg
 
 

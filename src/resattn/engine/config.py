@@ -31,6 +31,16 @@ class TrainConfig:
     workers: int = 0
     augment: bool = True  # False: train on the eval transform (deterministic runs, tests)
     random_erasing: float = 0.0  # probability of erasing a random rectangle (small-image presets; Zhong et al.)
+    # Image folders: None = chosen from the images (and the source weights' normalisation); a run writes back what
+    # it used, so config.yaml and its checkpoints say how to prepare images for prediction.
+    in_chans: int | None = None  # 1 (grayscale) or 3
+    preset: str | None = None  # small (CIFAR-style) | large (ImageNet-style)
+    mean: list[float] | None = None
+    std: list[float] | None = None
+    skip_bad_images: bool = False  # leave unreadable files out instead of refusing to start
+    # fine-tuning: start from a released tag (e.g. attention56_cifar.fmnist) or a run's best.pt / best.safetensors
+    pretrained: str | None = None
+    initial_checkpoint: str | None = None
     # optimisation (iteration-based, as in the paper)
     # The defaults are the no-argument run: an attention network on Fashion-MNIST in about 12 minutes on 2 CPU
     # cores (docs/training.md). The paper's recipes are YAML files in configs/.

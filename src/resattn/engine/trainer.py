@@ -39,6 +39,8 @@ from ..viz.recorder import mask_modules
 from .checkpoint import CheckpointError, export_safetensors, load_checkpoint, load_resume_checkpoint, save_checkpoint
 from .config import TrainConfig, save_yaml
 from .distributed import DistInfo, barrier, broadcast_object, cleanup, init_distributed
+from .finetune import apply_initial_weights
+from .folder_data import build_folder_data, is_folder_dataset
 from .loop import NonFiniteLossError, StepContext, check_finite, evaluate, train_one_epoch
 from .plots import plot_curves
 from .restore import load_state_checked
@@ -62,6 +64,8 @@ def resolve_device(name: str) -> torch.device:
 
 def build_data(cfg: TrainConfig) -> dict[str, Any]:
     """Training subset (augmented, maybe noisy labels), validation subset carved from it, and the test split."""
+    if is_folder_dataset(cfg.dataset):  # listed, checked for bad files, counted, preset chosen: engine/folder_data.py
+        return build_folder_data(cfg)
     info = dataset_info(cfg.dataset)
     preset = info["transform_preset"]
     img_size = cfg.img_size or info["image_size"]
@@ -151,6 +155,8 @@ class Run:
         self.model_args = dict(num_classes=info["num_classes"], in_chans=info["in_chans"], drop_rate=cfg.drop_rate,
                                **cfg.model_kwargs)
         self.model = create_model(cfg.model, **self.model_args).to(self.device)
+        # --pretrained / --initial-checkpoint: the weights to start from (engine/finetune.py)
+        apply_initial_weights(self.model, cfg, info["class_names"] or [], verbose=self.is_main)
         if cfg.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         if cfg.grad_checkpointing:

@@ -1,0 +1,168 @@
+"""The data of a run on an image folder: listed, decoded once, counted, preset chosen, split, and recorded.
+
+What the run prints, in order: the layout found, every bad file by path (the run refuses unless
+``--skip-bad-images``), grayscale or colour, the preset and why, the normalisation, and the number of images per
+class in each split. The choices are written back into the config (``in_chans``, ``preset``, ``img_size``, ``mean``,
+``std``), so ``config.yaml`` and every checkpoint record how images must be prepared for the trained network.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import torch
+
+from ..data import NoisyLabels, apply_label_noise, train_val_split
+from ..data.folder import LabelledImages
+from ..data.folder_preset import choose_preset, sample_sizes
+from ..data.folder_scan import FolderLayout, scan_folder
+from ..data.image_check import ImageCheck, check_images
+from ..data.input_spec import InputSpec, folder_spec, spec_transform
+from .finetune import source_of
+
+__all__ = ["BadImagesError", "build_folder_data", "folder_preset_choice", "is_folder_dataset"]
+
+MAX_LISTED = 200  # bad files printed one per line; beyond that only the count (a broken copy can hold thousands)
+
+
+class BadImagesError(ValueError):
+    """Files of the folder that cannot be decoded; the run refuses to start with them."""
+
+
+def is_folder_dataset(name: str) -> bool:
+    return name.strip().lower() == "folder"
+
+
+def _is_main() -> bool:
+    dist = torch.distributed
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+def _say(message: str) -> None:
+    if _is_main():
+        print(message, flush=True)
+
+
+def _scan(cfg: Any) -> FolderLayout:
+    if not cfg.data_dir:
+        raise ValueError("--dataset folder needs --data-dir DIR (DIR/train/<class>/* or DIR/<class>/*)")
+    return scan_folder(cfg.data_dir)
+
+
+def folder_preset_choice(cfg: Any, layout: FolderLayout | None = None):
+    """The preset (``cfg.preset`` if given) and its default size and model, from the training images' sizes."""
+    layout = layout or _scan(cfg)
+    return choose_preset(sample_sizes([path for path, _ in layout.files["train"]]), cfg.preset)
+
+
+def _drop_bad(layout: FolderLayout, cfg: Any, progress: bool) -> dict[str, ImageCheck]:
+    paths = [path for files in layout.files.values() for path, _ in files]
+    checks = check_images(paths, workers=cfg.workers or None, progress=progress)
+    bad = [c for c in checks if c.error]
+    for c in bad[:MAX_LISTED]:
+        _say(f"bad image: {c.path}: {c.error}")
+    if len(bad) > MAX_LISTED:
+        _say(f"... and {len(bad) - MAX_LISTED} more bad files")
+    if bad and not cfg.skip_bad_images:
+        raise BadImagesError(f"{len(bad)} of {len(paths)} files in {layout.root} cannot be read as images (listed "
+                             f"above, e.g. {bad[0].path}); repair or remove them, or pass --skip-bad-images to leave "
+                             f"them out")
+    if bad:
+        _say(f"--skip-bad-images: left out {len(bad)} of {len(paths)} files")
+    good = {c.path: c for c in checks if not c.error}
+    for split, files in layout.files.items():
+        layout.files[split] = [(p, label) for p, label in files if p in good]
+    empty = [name for name, n in zip(layout.classes, layout.count("train"), strict=True) if n == 0]
+    if empty:
+        raise ValueError(f"No readable training image left in class(es): {', '.join(empty)}")
+    return good
+
+
+def _in_chans(cfg: Any, layout: FolderLayout, good: dict[str, ImageCheck]) -> int:
+    if cfg.in_chans:
+        if cfg.in_chans not in (1, 3):
+            raise ValueError(f"--in-chans must be 1 (grayscale) or 3 (colour), got {cfg.in_chans}")
+        _say(f"in_chans {cfg.in_chans} (given)")
+        return int(cfg.in_chans)
+    gray = all(good[p].grayscale for p, _ in layout.files["train"])
+    _say("all training images are grayscale: in_chans 1 (--in-chans 3 to train on RGB)" if gray else
+         "colour images: in_chans 3 (--in-chans 1 to train on grayscale)")
+    return 1 if gray else 3
+
+
+def _spec(cfg: Any, layout: FolderLayout, in_chans: int) -> InputSpec:
+    choice = folder_preset_choice(cfg, layout)
+    img_size = cfg.img_size or choice.img_size
+    _say(f"preset {choice.preset}: {choice.reason}; model {cfg.model}"
+         + (f", --img-size {img_size}" if cfg.img_size else ""))
+    source = source_of(cfg)
+    if cfg.mean or cfg.std:
+        mean, std, origin = cfg.mean, cfg.std, "given"
+    elif source is not None and source.spec is not None:
+        mean, std, origin = source.spec.mean, source.spec.std, f"the normalisation {source.label} was trained with"
+    else:
+        mean, std, origin = None, None, "ImageNet statistics"
+    spec = folder_spec(choice.preset, in_chans, img_size, mean, std)
+    _say(f"input: {spec.describe()} ({origin})")
+    return spec
+
+
+def _count_line(name: str, width: int, counts: list[str]) -> str:
+    return f"  {name:<{width}}  " + "  ".join(f"{c:>7}" for c in counts)
+
+
+def _print_counts(classes: list[str], splits: dict[str, Any]) -> None:
+    width = max(len(c) for c in classes + ["class"])
+    per_split = {s: torch.bincount(d.targets, minlength=len(classes)).tolist()
+                 for s, d in splits.items() if d is not None}
+    _say("images per class:")
+    _say(_count_line("class", width, list(per_split)))
+    for i, name in enumerate(classes):
+        _say(_count_line(name, width, [str(per_split[s][i]) for s in per_split]))
+    _say(_count_line("total", width, [str(sum(v)) for v in per_split.values()]))
+
+
+def build_folder_data(cfg: Any) -> dict[str, Any]:
+    """What ``build_data`` returns (info, train, val, test, realised_noise) for ``--dataset folder``.
+
+    Raises:
+        BadImagesError: Unreadable files without ``--skip-bad-images``.
+        ValueError / FileNotFoundError: A missing folder, a wrong layout, an empty class; each message says which.
+    """
+    layout = _scan(cfg)
+    _say(f"image folder {layout.root}: {layout.kind} layout, {len(layout.classes)} classes, splits "
+         f"{', '.join(f'{s}/' for s in layout.files) if layout.kind == 'splits' else '(none: all train)'}")
+    if layout.ignored:
+        _say(f"ignored (not in a class folder): {', '.join(layout.ignored[:5])}"
+             + (f" and {len(layout.ignored) - 5} more" if len(layout.ignored) > 5 else ""))
+    progress = _is_main() and (cfg.progress == "bar" or (cfg.progress == "auto" and sys.stderr.isatty()))
+    good = _drop_bad(layout, cfg, progress)
+    spec = _spec(cfg, layout, _in_chans(cfg, layout, good))
+    # Recorded in config.yaml and in every checkpoint's config: prediction prepares images from these.
+    cfg.preset = "small" if spec.small else "large"
+    cfg.in_chans, cfg.img_size, cfg.mean, cfg.std = spec.in_chans, spec.img_size, list(spec.mean), list(spec.std)
+
+    eval_tf = spec_transform(spec, train=False)
+    train_tf = spec_transform(spec, train=True, random_erasing=cfg.random_erasing) if cfg.augment else eval_tf
+    mode = "L" if spec.in_chans == 1 else "RGB"
+    files, classes = layout.files, layout.classes
+    if files.get("val"):
+        train_set = LabelledImages(files["train"], classes, mode, train_tf)
+        val_set = LabelledImages(files["val"], classes, mode, eval_tf)
+    else:  # no val/ folder: a seeded split of train, as for the built-in datasets
+        full = LabelledImages(files["train"], classes, mode)
+        train_set, val_set = train_val_split(full, cfg.val_split, cfg.seed, train_transform=train_tf,
+                                             val_transform=eval_tf)
+    test_set = LabelledImages(files["test"], classes, mode, eval_tf) if files.get("test") else None
+    _print_counts(classes, dict(train=train_set, val=val_set, test=test_set))
+    if test_set is None and cfg.test:
+        _say("no test/ folder: the run ends with its best validation accuracy, without a test evaluation")
+        cfg.test = False  # the trainer evaluates a test split only when the config asks for one
+    realised_noise = 0.0
+    if cfg.label_noise:
+        noisy, realised_noise = apply_label_noise(train_set.targets, cfg.label_noise, len(classes), cfg.seed)
+        train_set = NoisyLabels(train_set, noisy)
+    info = dict(num_classes=len(classes), in_chans=spec.in_chans, image_size=spec.img_size, mean=spec.mean,
+                std=spec.std, class_names=list(classes), transform_preset=spec.preset, splits=None)
+    return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
