@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,9 +13,8 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:
-    from ..export import OnnxModel
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+    from ..data.input_spec import InputSpec
+    from ..engine.predict import Prediction
 
 
 def _add_model_source(p: argparse.ArgumentParser) -> None:
@@ -96,7 +97,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def add_predict_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("images", nargs="+", help="image files, folders (searched recursively) or glob patterns "
+                                             "(quote them: 'photos/**/*.jpg')")
     _add_model_source(p)
     p.add_argument("--onnx", metavar="FILE",
                    help="run this ONNX file (from `resattn export`) in onnxruntime instead of a PyTorch model")
@@ -104,18 +106,19 @@ def add_predict_args(p: argparse.ArgumentParser) -> None:
                                      "ONNX file's metadata)")
     p.add_argument("--img-size", type=int)
     p.add_argument("--topk", type=int, default=3)
-    p.add_argument("--json", action="store_true", help="one JSON object per image instead of text")
+    p.add_argument("-b", "--batch-size", type=int, default=64, help="images per forward pass (default 64)")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="write the predictions to FILE: .csv (path, class1, prob1, ..., error) or .json")
+    p.add_argument("--json", action="store_true", help="one JSON object per image instead of text (on stdout)")
 
 
 def collect_images(paths: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"{p} does not exist")
+    """Image files of ``paths`` (files, folders, globs); any argument that names nothing is an error."""
+    from ..data.image_files import find_images
+
+    files, problems = find_images(paths)
+    if problems:
+        raise FileNotFoundError("; ".join(f"{path}: {reason}" for path, reason in problems))
     if not files:
         raise ValueError(f"No images found in {', '.join(paths)}")
     return files
@@ -137,51 +140,100 @@ def image_to_input(path: Path, in_chans: int, preset: str, size: int, transform)
         raise ValueError(f"Cannot read image {path}: {err}") from err
 
 
-def _load_onnx_for_predict(args: argparse.Namespace) -> tuple[OnnxModel, str]:
-    """The ONNX model of ``--onnx`` and its dataset (``--dataset`` or the file's metadata)."""
+def _onnx_source(args: argparse.Namespace) -> tuple[Callable[[torch.Tensor], torch.Tensor], InputSpec, list[str]]:
+    """The ONNX model of ``--onnx``, the input it expects (``--dataset`` or the file's metadata) and class names."""
+    from ..data.input_spec import InputSpec, spec_for_dataset
     from ..export import load_onnx
 
     if args.checkpoint or args.model:
         raise ValueError("--onnx replaces --checkpoint / --model: pass one or the other")
     onnx_model = load_onnx(args.onnx)
+    recorded = onnx_model.metadata.get("input_spec")
     dataset = args.dataset or onnx_model.dataset
-    if dataset is None:  # the preprocessing (size, normalisation) is the dataset's: never guess it
-        raise ValueError(f"{args.onnx} does not name its dataset in its metadata; pass --dataset")
-    return onnx_model, dataset
+    if recorded and not args.dataset:
+        spec = InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(recorded).items()})
+    elif dataset and dataset != "folder":
+        fixed = onnx_model.fixed_size  # a static graph takes only its export size
+        size = fixed[0] if fixed and fixed[0] == fixed[1] else None
+        spec = spec_for_dataset(dataset, onnx_model.in_chans, size)
+    else:  # the preprocessing (size, normalisation) is the training data's: never guess it
+        raise ValueError(f"{args.onnx} does not record how its input images were prepared; pass --dataset, or "
+                         f"predict with the run's best.pt")
+    return onnx_model, spec, onnx_model.class_names
+
+
+def _torch_source(args: argparse.Namespace) -> tuple[Callable[[torch.Tensor], torch.Tensor], InputSpec, list[str]]:
+    """The PyTorch model of ``--checkpoint`` / ``--model``, the input it expects, and its class names."""
+    from ..data.input_spec import spec_for_dataset
+    from ..engine.recorded_input import config_beside, recorded_spec, spec_from_pretrained_cfg
+
+    loaded, device = _load(args)
+    model = loaded.model.to(device)
+    in_chans = int(model.in_chans)
+    if args.dataset:
+        spec = spec_for_dataset(args.dataset, in_chans)
+    elif args.checkpoint:
+        config = loaded.config or config_beside(args.checkpoint)  # a run's best.safetensors: its config.yaml
+        spec = recorded_spec(loaded.dataset, config, in_chans)
+        if spec is None:
+            raise ValueError(f"{args.checkpoint} does not record how its training images were prepared; predict with "
+                             f"the run's best.pt, keep config.yaml beside the .safetensors file, or pass --dataset")
+    else:
+        spec = spec_from_pretrained_cfg(dict(model.pretrained_cfg), in_chans)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return model(x.to(device))
+
+    return forward, spec, loaded.class_names
+
+
+def _print_rows(rows: list[Prediction], as_json: bool) -> None:
+    for row in rows:
+        if row.error is not None:
+            continue
+        preds = [dict(label=lab, index=i, prob=round(p, 4)) for lab, i, p in zip(row.labels, row.indices, row.probs)]
+        if as_json:
+            print(json.dumps(dict(image=row.path, predictions=preds)))
+        else:
+            print(f"{row.path}: " + ", ".join(f"{p['label']} {100 * p['prob']:.1f}%" for p in preds))
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from ..data import create_transform, dataset_info
+    from ..data.image_files import find_images
+    from ..engine.predict import predict_files, write_predictions
 
-    forward: Callable[[torch.Tensor], torch.Tensor]
-    if args.onnx:
-        onnx_model, dataset = _load_onnx_for_predict(args)
-        forward, in_chans, class_names = onnx_model, onnx_model.in_chans, onnx_model.class_names
-        fixed = onnx_model.fixed_size  # a static graph takes only its export size
-        default_size = fixed[0] if fixed and fixed[0] == fixed[1] else None
+    if args.topk < 1 or args.batch_size < 1:
+        raise ValueError("--topk and --batch-size must be at least 1")
+    if args.output and Path(args.output).suffix.lower() not in (".csv", ".json"):
+        raise ValueError(f"--output {args.output}: the results file must end in .csv or .json")
+    forward, spec, class_names = _onnx_source(args) if args.onnx else _torch_source(args)
+    if args.img_size:
+        spec = dataclasses.replace(spec, img_size=args.img_size)
+    if args.dataset and not class_names:
+        from ..data import dataset_info
+
+        class_names = list(dataset_info(args.dataset)["class_names"] or [])
+    files, problems = find_images(args.images)
+    for path, reason in problems:
+        print(f"resattn predict: {path}: {reason}", file=sys.stderr)
+    if not files:
+        raise ValueError(f"No image files in {', '.join(args.images)}")
+
+    def report(row: Prediction) -> None:
+        print(f"resattn predict: {row.error}", file=sys.stderr)  # the error names the file
+
+    progress = sys.stderr.isatty() and len(files) > args.batch_size  # a bar only where there is something to wait for
+    rows = predict_files(forward, files, spec, class_names, args.topk, args.batch_size, progress, report)
+    unreadable = sum(row.error is not None for row in rows)
+    failed = unreadable + len(problems)
+    if args.output:
+        about = dict(model=args.model or args.checkpoint or args.onnx, input=spec.describe(), class_names=class_names)
+        out = write_predictions(rows, args.output, args.topk, about)
+        print(f"wrote {len(rows)} rows to {out}: {len(rows) - unreadable} predicted, {unreadable} unreadable "
+              f"({spec.describe()})")
     else:
-        loaded, device = _load(args)
-        dataset = args.dataset or loaded.dataset
-        model, in_chans, class_names = loaded.model.to(device), loaded.model.in_chans, loaded.class_names
-        default_size = None if dataset else model.pretrained_cfg["input_size"][-1]
-
-        def forward(x: torch.Tensor) -> torch.Tensor:
-            return model(x.to(device))
-
-    info = dataset_info(dataset) if dataset else None
-    preset = info["transform_preset"] if info else "imagenet"
-    size = args.img_size or default_size or info["image_size"]
-    transform = create_transform(preset, train=False, img_size=size)
-    names = class_names or (list(info["class_names"]) if info and info["class_names"] else [])
-    for path in collect_images(args.images):
-        x = image_to_input(path, in_chans, preset, size, transform)[None]
-        with torch.no_grad():
-            probs = forward(x).float().softmax(dim=1)[0]
-        top = probs.topk(min(args.topk, probs.numel()))
-        preds = [dict(label=names[i] if i < len(names) else str(i), index=i, prob=round(p, 4))
-                 for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)]
-        if args.json:
-            print(json.dumps(dict(image=str(path), predictions=preds)))
-        else:
-            print(f"{path}: " + ", ".join(f"{p['label']} {100 * p['prob']:.1f}%" for p in preds))
-    return 0
+        _print_rows(rows, args.json)
+    if failed:
+        print(f"resattn predict: {failed} of {len(rows) + len(problems)} inputs could not be read (listed above)",
+              file=sys.stderr)
+    return 1 if failed else 0
