@@ -1,7 +1,8 @@
-"""Small helpers for ``torchrun``-launched DistributedDataParallel training.
+"""Process-group set-up for ``torchrun``-launched DistributedDataParallel training: who am I, on which device.
 
 Every helper is a no-op (or the identity) when no process group is initialised, so training code can call them
 unconditionally and the same script runs on a laptop CPU, a single GPU, or ``torchrun --nproc_per_node=N``.
+The collectives themselves (reductions, broadcasts, barrier) are in :mod:`resattn.engine.collectives`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ import torch.distributed as dist
 
 __all__ = [
     "DistInfo",
-    "all_reduce_mean",
-    "all_reduce_sum",
-    "barrier",
-    "broadcast_object",
     "cleanup",
     "get_rank",
     "get_world_size",
@@ -157,77 +154,6 @@ def get_world_size() -> int:
 def is_main_process() -> bool:
     """Whether this process is rank 0 (always True when not distributed)."""
     return get_rank() == 0
-
-
-def barrier() -> None:
-    """Wait for all processes; a no-op when not distributed."""
-    if not is_dist_initialized():
-        return
-    if dist.get_backend() == dist.Backend.NCCL and torch.cuda.is_available():
-        # Without device_ids NCCL guesses the device from the rank and warns; the current device is the right one.
-        dist.barrier(device_ids=[torch.cuda.current_device()])
-    else:
-        dist.barrier()
-
-
-def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
-    """Sum a tensor over all processes.
-
-    The input is not modified: the reduction runs on a detached copy, so it is safe to pass tensors that are
-    still part of an autograd graph. With NCCL the tensor must live on this process's CUDA device.
-
-    Args:
-        tensor: The local value.
-
-    Returns:
-        The sum over all ranks (the detached input itself when not distributed).
-    """
-    if not is_dist_initialized():
-        return tensor.detach()
-    result = tensor.detach().clone()
-    dist.all_reduce(result, op=dist.ReduceOp.SUM)
-    return result
-
-
-def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
-    """Average a tensor over all processes, e.g. a loss or an accuracy for logging.
-
-    Integer and boolean inputs are converted to the default floating dtype first, so the mean is not truncated
-    and the result dtype does not depend on whether the run is distributed.
-
-    Args:
-        tensor: The local value.
-
-    Returns:
-        The mean over all ranks; the input is not modified (when not distributed, the detached floating input is
-        returned as is).
-    """
-    value = tensor.detach()
-    if not (value.is_floating_point() or value.is_complex()):
-        value = value.to(torch.get_default_dtype())
-    if not is_dist_initialized():
-        return value
-    result = value.clone()
-    dist.all_reduce(result, op=dist.ReduceOp.SUM)
-    return result.div_(dist.get_world_size())
-
-
-def broadcast_object(obj: Any, src: int = 0) -> Any:
-    """Send a picklable object from rank ``src`` to every process.
-
-    Args:
-        obj: The object on rank ``src``; ignored on the other ranks.
-        src: The sending rank.
-
-    Returns:
-        ``src``'s object on every rank (``obj`` itself when not distributed).
-    """
-    if not is_dist_initialized():
-        return obj
-    container = [obj if dist.get_rank() == src else None]
-    # With NCCL the pickled bytes travel through the current CUDA device, which init_distributed has set.
-    dist.broadcast_object_list(container, src=src)
-    return container[0]
 
 
 def cleanup() -> None:

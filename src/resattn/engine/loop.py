@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -119,21 +119,46 @@ def evaluate(
 ) -> dict[str, float]:
     """Loss, top-1 and top-5 accuracy (percent) over ``batches``."""
     model.eval()
-    loss_sum, correct1, correct5, count, start = 0.0, 0, 0, 0, time.perf_counter()
-    for x, y in batches:
-        x, y = _to_device(x, y, device, channels_last)
-        with autocast(device, amp_dtype):
-            logits = model(x)
-        logits = logits.float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
-        hits = top.eq(y[:, None])
-        correct1 += hits[:, 0].sum().item()
-        correct5 += hits.any(dim=1).sum().item()
-        count += y.shape[0]
+    start = time.perf_counter()
+    sums = [batch_sums(model, x, y, device, amp_dtype, channels_last) for x, y in batches]
+    return metrics_from_sums(sums, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def batch_sums(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    device: torch.device,
+    amp_dtype: torch.dtype | None = None,
+    channels_last: bool = False,
+) -> tuple[float, int, int, int]:
+    """``(summed loss, top-1 hits, top-5 hits, images)`` of one batch (``model`` already in eval mode)."""
+    x, y = _to_device(x, y, device, channels_last)
+    with autocast(device, amp_dtype):
+        logits = model(x)
+    logits = logits.float()
+    top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+    hits = top.eq(y[:, None])
+    return (F.cross_entropy(logits, y, reduction="sum").item(), int(hits[:, 0].sum().item()),
+            int(hits.any(dim=1).sum().item()), int(y.shape[0]))
+
+
+def metrics_from_sums(sums: Sequence[Sequence[float]], seconds: float) -> dict[str, float]:
+    """The metrics of ``evaluate`` from its per-batch sums, added in batch order.
+
+    One order of additions for every caller: a distributed evaluation that collects the same per-batch sums gets
+    the same floats as a one-process one.
+    """
+    loss_sum, correct1, correct5, count = 0.0, 0, 0, 0
+    for loss, top1, top5, images in sums:
+        loss_sum += loss
+        correct1 += int(top1)
+        correct5 += int(top5)
+        count += int(images)
     if count == 0:
         raise ValueError("evaluate() got no batches")
     return dict(
         loss=loss_sum / count, top1=100.0 * correct1 / count, top5=100.0 * correct5 / count, images=count,
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
     )

@@ -37,15 +37,18 @@ from ..data import (
 from ..models.factory import check_model_name, create_model
 from ..viz.recorder import mask_modules
 from .checkpoint import CheckpointError, export_safetensors, load_checkpoint, load_resume_checkpoint, save_checkpoint
+from .collectives import all_reduce_mean, barrier, broadcast_module, broadcast_object, gather_objects
 from .config import TrainConfig, save_yaml
-from .distributed import DistInfo, barrier, broadcast_object, cleanup, init_distributed
+from .distributed import DistInfo, cleanup, init_distributed
 from .finetune import apply_initial_weights
 from .folder_data import build_folder_data, is_folder_dataset
-from .loop import NonFiniteLossError, StepContext, check_finite, evaluate, train_one_epoch
+from .loop import NonFiniteLossError, StepContext, check_finite, train_one_epoch
 from .plots import plot_curves
 from .restore import load_state_checked
 from .rng import get_rng_state, set_rng_state
 from .schedule import IterSchedule
+from .sharded_eval import evaluate_sharded
+from .stop import StopVote, ignore_stop_signals
 
 log = logging.getLogger("resattn.train")
 SUMMARY_FIELDS = ["step", "epoch", "train_loss", "val_loss", "val_top1", "val_top5", "lr", "images_per_s", "wall_s"]
@@ -93,16 +96,6 @@ def test_split_name(info: dict[str, Any], data_dir: str | None) -> str:
         root = Path(data_dir or ".")
         return "test" if (root / "test").is_dir() or not (root / "val").is_dir() else "val"
     return "test" if "test" in splits else "val"
-
-
-def ignore_stop_signals(worker_id: int) -> None:
-    """Loader workers leave SIGINT / SIGTERM to the main process.
-
-    Ctrl-C, `timeout` and batch schedulers signal the whole process group; a worker that died of it would make the
-    main process fail at its next batch instead of finishing the step, saving a checkpoint and stopping.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def eval_loader(dataset, batch_size: int, workers: int) -> torch.utils.data.DataLoader:
@@ -197,7 +190,8 @@ class Run:
 
         self.step, self.best_top1, self.rows = 0, -1.0, []
         self.pending_rng: dict | None = None
-        self.stop_requested = False
+        self.stop_vote = StopVote(self.dist.enabled)  # a signal to any rank stops every rank at the same step
+        self.stop_requested = False  # what the ranks agreed (StopVote.poll): the same on every rank
         self.window = dict(loss=0.0, steps=0, images=0, start=time.perf_counter())
         self.pending_loss: torch.Tensor | None = None  # summed on the device until read_loss()
         self.pending_steps = 0
@@ -210,9 +204,7 @@ class Run:
     def state(self) -> dict[str, Any]:
         rng = get_rng_state()
         if self.dist.enabled:
-            gathered: list[Any] = [None] * self.dist.world_size
-            torch.distributed.all_gather_object(gathered, rng)
-            rng = {"per_rank": gathered}
+            rng = {"per_rank": gather_objects(rng)}
         return dict(
             model_name=self.cfg.model, model_args=self.model_args, model=self.model.state_dict(),
             optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict() if self.scaler else None,
@@ -235,11 +227,20 @@ class Run:
         if not cfg.resume:
             return
         if cfg.resume == "auto":
-            found = load_resume_checkpoint(self.out)
-            if found is None:
+            # Rank 0 picks the file (the newest readable one) and every rank resumes from that same file.
+            found = load_resume_checkpoint(self.out) if self.is_main else None
+            chosen = broadcast_object(str(found[0]) if found else None)
+            if chosen is None:
                 self.log(f"--resume auto: nothing to resume in {self.out}, starting a new run")
                 return
-            path, state = found
+            path = Path(chosen)
+            if found:
+                state = found[1]
+            elif path.is_file():
+                state = load_checkpoint(path)
+            else:
+                raise CheckpointError(f"rank 0 resumes from {path}, which rank {self.dist.rank} cannot see: with "
+                                      f"several machines, --output must be a folder that every machine sees")
         else:
             path, state = Path(cfg.resume), load_checkpoint(cfg.resume)
         if state.get("model_name") != cfg.model:
@@ -289,6 +290,9 @@ class Run:
     # ---------------------------------------------------------------------------------------------- the run
     def on_step(self, step: int, loss: torch.Tensor, images: int) -> bool:
         self.step = step
+        # Every rank votes every step and reads the same vote: all stop after the same step, and only then do they
+        # enter the checkpoint's collectives together.
+        self.stop_requested = self.stop_vote.poll()
         w = self.window
         # The loss stays a device tensor until it is read (log lines, evaluations, checkpoints): reading it every
         # step would make the host wait for the accelerator each step.
@@ -316,8 +320,12 @@ class Run:
 
     def read_loss(self) -> float:
         """Mean training loss of the steps since the last read, added to the evaluation window; raises
-        NonFiniteLossError (before anything is saved) if it is not finite."""
-        total, steps = float(self.pending_loss), self.pending_steps
+        NonFiniteLossError (before anything is saved) if it is not finite.
+
+        The mean over the ranks (each holds the loss of its share of the batch): the loss of the global batch, and a
+        NaN on one rank stops every rank at the same step. Every rank reads at the same steps.
+        """
+        total, steps = float(all_reduce_mean(self.pending_loss)), self.pending_steps
         check_finite(total, self.step, every=steps)
         self.window["loss"] += total
         self.pending_loss, self.pending_steps = None, 0
@@ -331,12 +339,16 @@ class Run:
             train_loss=round(w["loss"] / max(1, w["steps"]), 5), lr=self.schedule(self.step - 1),
             images_per_s=round(w["images"] / max(elapsed, 1e-9), 1), wall_s=round(self.wall(), 1),
         )
+        model = self.ema.module if self.ema else self.model
+        # Every rank evaluates its share of the batches; the mask statistics come from rank 0's share.
+        meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else contextlib.nullcontext()
+        with meter:
+            metrics = evaluate_sharded(model, self.data["val"], 256, self.device, AMP_DTYPES[self.cfg.amp],
+                                       self.cfg.channels_last, self.cfg.workers)
+        # The metrics are the same on every rank (all-reduced), so every rank takes the same decision.
+        improved = metrics["top1"] > self.best_top1
+        self.best_top1 = max(self.best_top1, metrics["top1"])
         if self.is_main:
-            model = self.ema.module if self.ema else self.model
-            meter = MaskHealthMeter(model) if mask_modules(model) else contextlib.nullcontext()
-            with meter:
-                metrics = evaluate(model, eval_loader(self.data["val"], 256, self.cfg.workers), self.device,
-                                   AMP_DTYPES[self.cfg.amp], self.cfg.channels_last)
             row.update(val_loss=round(metrics["loss"], 5), val_top1=round(metrics["top1"], 3),
                        val_top5=round(metrics["top5"], 3))
             if isinstance(meter, MaskHealthMeter):
@@ -354,14 +366,6 @@ class Run:
             self.log(f"step {self.step}/{self.total_iters} epoch {row['epoch']:.2f}: "
                      f"train loss {row['train_loss']:.4f}, val top-1 {row['val_top1']:.2f}% "
                      f"top-5 {row['val_top5']:.2f}%, {row['images_per_s']:.0f} img/s")
-            improved = metrics["top1"] > self.best_top1
-            self.best_top1 = max(self.best_top1, metrics["top1"])
-        else:
-            improved = False
-        if self.dist.enabled:  # rank 0 decides; every rank then joins the RNG gather of state()
-            flags = torch.tensor([float(improved), self.best_top1], dtype=torch.float64)
-            torch.distributed.broadcast(flags, 0)
-            improved, self.best_top1 = bool(flags[0]), float(flags[1])
         if improved:
             self.save("best")
         self.window = dict(loss=0.0, steps=0, images=0, start=time.perf_counter())
@@ -380,8 +384,9 @@ class Run:
                          f"look (docs/attention_maps.md#mask-health)")
 
     def request_stop(self, signum: int, frame: Any) -> None:
-        self.stop_requested = True
-        self.log(f"signal {signum}: saving a checkpoint at the end of this step, then stopping")
+        self.stop_vote.request()
+        when = "within the next few steps (every process at the same one)" if self.dist.enabled else "this step"
+        self.log(f"signal {signum}: saving a checkpoint at the end of {when}, then stopping")
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -424,7 +429,7 @@ class Run:
             if self.bar is not None:
                 self.bar.close()
                 self.bar = None
-        if self.stop_requested:
+        if self.stop_requested and self.step < self.total_iters:
             self.log(f"stopped at step {self.step}; continue with --resume auto --output {self.out}")
             return dict(stopped_at=self.step)
         return self.finish()
@@ -433,31 +438,46 @@ class Run:
         results: dict[str, Any] = dict(model=self.cfg.model, dataset=self.cfg.dataset, iterations=self.total_iters,
                                        best_val_top1=self.best_top1, wall_s=round(self.wall(), 1),
                                        realised_label_noise=self.data["realised_noise"])
+        # Rank 0 alone reads the selected weights; the others get them by broadcast below, so no other rank needs
+        # to see the run folder, and no rank enters a collective alone.
+        weights, best_step = self.selected_weights() if self.is_main else (None, None)
+        best_step = broadcast_object(best_step)
         if self.is_main:
-            best = load_checkpoint(self.out / "best.pt") if (self.out / "best.pt").exists() else self.state()
-            weights = best["ema"] if best.get("ema") else best["model"]
             export_safetensors(weights, self.out / "best.safetensors",
                                metadata=dict(model=self.cfg.model, model_args=json.dumps(self.model_args),
                                              dataset=self.cfg.dataset,
                                              class_names=json.dumps(list(self.data["info"]["class_names"] or []))))
-            if self.cfg.test:
-                # The test split is evaluated once, on the checkpoint selected on the validation split.
-                model = create_model(self.cfg.model, **self.model_args).to(self.device)
+        if self.cfg.test:
+            # The test split is evaluated once, on the checkpoint selected on the validation split, by every rank.
+            model = create_model(self.cfg.model, **self.model_args).to(self.device)
+            if self.is_main:
                 model.load_state_dict(weights)
-                if self.cfg.channels_last:
-                    model = model.to(memory_format=torch.channels_last)
-                test = evaluate(model, eval_loader(self.data["test"], 256, self.cfg.workers), self.device,
-                                AMP_DTYPES[self.cfg.amp], self.cfg.channels_last)
-                results.update(best_step=int(best["step"]), test_top1=round(test["top1"], 3),
-                               test_top5=round(test["top5"], 3), test_loss=round(test["loss"], 5),
-                               test_images=test["images"])
-                self.log(f"test top-1 {test['top1']:.2f}%  top-5 {test['top5']:.2f}% ({test['images']} images, "
-                         f"checkpoint of step {best['step']} selected on validation)  wall {results['wall_s']:.0f} s")
+            broadcast_module(model)
+            if self.cfg.channels_last:
+                model = model.to(memory_format=torch.channels_last)
+            test = evaluate_sharded(model, self.data["test"], 256, self.device, AMP_DTYPES[self.cfg.amp],
+                                    self.cfg.channels_last, self.cfg.workers)
+            results.update(best_step=best_step, test_top1=round(test["top1"], 3), test_top5=round(test["top5"], 3),
+                           test_loss=round(test["loss"], 5), test_images=test["images"])
+            self.log(f"test top-1 {test['top1']:.2f}%  top-5 {test['top5']:.2f}% ({test['images']} images, "
+                     f"checkpoint of step {best_step} selected on validation)  wall {results['wall_s']:.0f} s")
+        if self.is_main:
             (self.out / "results.json").write_text(json.dumps(results, indent=2))
             if self.tb is not None:
                 self.tb.close()
         barrier()
         return results
+
+    def selected_weights(self) -> tuple[dict[str, torch.Tensor], int]:
+        """The weights this run ships (the EMA's where there is one) and their step: best.pt's, or the current
+        ones when best.pt is missing (a run resumed into a new folder whose evaluations never beat the resumed
+        best)."""
+        path = self.out / "best.pt"
+        if path.exists():
+            best = load_checkpoint(path)
+            return (best["ema"] if best.get("ema") else best["model"]), int(best["step"])
+        model = self.ema.module if self.ema else self.model
+        return model.state_dict(), self.step
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
