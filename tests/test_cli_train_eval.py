@@ -96,3 +96,10 @@ def test_shipped_recipes_parse():
     for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
         cfg = resolve_train_config(["-c", str(path)])
         assert (cfg.epochs is None) != (cfg.iters is None), path
+
+
+def test_the_fake_data_set_validates_on_a_tenth_of_its_images_unless_told():
+    # its 1,000 training images cannot give the built-in data sets' 5,000 (the README's torchrun example)
+    assert resolve_train_config(["--dataset", "fake"]).val_split == 0.1
+    assert resolve_train_config(["--dataset", "fake", "--val-split", "64"]).val_split == 64
+    assert resolve_train_config([]).val_split == 5000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 import yaml
@@ -117,7 +118,8 @@ def run_train(args: argparse.Namespace) -> int:
     from ..engine.trainer import train
 
     results = train(config_from_args(args))
-    if "test_top1" in results:
+    # Under torchrun every process returns the same results; the first one prints them.
+    if "test_top1" in results and os.environ.get("RANK", "0") == "0":
         print(json.dumps({k: results[k] for k in ("model", "test_top1", "test_top5", "wall_s")}))
     return 0
 
