@@ -94,8 +94,8 @@ def _in_chans(cfg: Any, layout: FolderLayout, good: dict[str, ImageCheck]) -> in
 def _spec(cfg: Any, layout: FolderLayout, in_chans: int) -> InputSpec:
     choice = folder_preset_choice(cfg, layout)
     img_size = cfg.img_size or choice.img_size
-    _say(f"preset {choice.preset}: {choice.reason}; model {cfg.model}"
-         + (f", --img-size {img_size}" if cfg.img_size else ""))
+    given = f" (--img-size: {img_size}x{img_size} instead)" if cfg.img_size else ""
+    _say(f"preset {choice.preset}: {choice.reason}{given}; model {cfg.model}")
     source = source_of(cfg)
     if cfg.mean or cfg.std:
         mean, std, origin = cfg.mean, cfg.std, "given"
