@@ -182,3 +182,17 @@ def test_folder_errors_are_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "does not exist" in err and "needs --data-dir" in err and "No released weights" in err
     assert "Traceback" not in err
+
+
+def test_in_chans_and_preset_overrides(tmp_path: Path, capsys) -> None:
+    from resattn.engine.folder_data import build_folder_data
+
+    root = _tree(tmp_path / "gray", dict(train=3), size=20, gray=True)
+    cfg = resolve_train_config(["--dataset", "folder", "--data-dir", str(root), "--in-chans", "3", "--preset",
+                                "large", "--img-size", "32"])
+    data = build_folder_data(cfg)
+    assert data["info"]["in_chans"] == 3 and cfg.in_chans == 3 and cfg.preset == "large"
+    image, _ = data["train"][0]
+    assert image.shape == (3, 32, 32)
+    printed = capsys.readouterr().out
+    assert "in_chans 3 (given)" in printed and "given (--preset large)" in printed
