@@ -21,10 +21,11 @@ run() {  # NAME FLAGS...
     resattn analyze masks --checkpoint "$OUT/$name/best.pt" --split val --output "$OUT/$name/mask_health_val.png"
   fi
 }
-run base
-run wd5e-3 --weight-decay 5e-3
+# the decisive pair first: does strong decay flatten the masks, and does sparing the mask branches prevent it?
 run wd2e-2 --weight-decay 2e-2
 run wd2e-2_maskwd0 --weight-decay 2e-2 --mask-weight-decay 0
+run base
+run wd5e-3 --weight-decay 5e-3
 run lr0.4 --lr 0.4
 run ls0.1 --label-smoothing 0.1
 run paper_b64 --batch-size 64 --weight-decay 1e-4 --warmup-iters 100
