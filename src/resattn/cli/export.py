@@ -22,8 +22,9 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--static", action="store_true", help="fix the input to 1 x C x img-size x img-size")
     p.add_argument("--fold-bn", action="store_true", help="fold each BatchNorm that follows a conv into it")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch after writing")
-    p.add_argument("--atol", type=float, default=1e-3,
-                   help="largest absolute difference to PyTorch the check accepts (default 1e-3)")
+    p.add_argument("--rtol", type=float, default=1e-3,
+                   help="largest difference to PyTorch the check accepts, relative to the scale of PyTorch's output "
+                        "(its largest |value|, at least 1; an untrained network's logits reach 1e4) (default 1e-3)")
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -40,7 +41,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     from ..data import dataset_info
     from ..engine.restore import load_model
-    from ..export import check_inputs, check_onnx, export_onnx, export_pt2, load_pt2, resolve_input_size
+    from ..export import check_inputs, export_onnx, export_pt2, load_onnx, load_pt2, resolve_input_size
+    from ..export.parity import compare_outputs
 
     fmt = _format(args)
     if fmt == "pt2" and args.opset is not None:
@@ -75,17 +77,14 @@ def run_export(args: argparse.Namespace) -> int:
     # Two batch sizes at two resolutions (the second odd and non-square); a static graph takes only its own shape.
     inputs = [torch.randn(1, *input_size)] if args.static else check_inputs(input_size)
     if fmt == "onnx":
-        diff = check_onnx(output, model, inputs)
-        runtime = "onnxruntime"
+        exported, runtime = load_onnx(output), "onnxruntime"
     else:
-        program = load_pt2(output).module()
-        with torch.no_grad():
-            diff = max(float((program(x) - model(x)).abs().max()) for x in inputs)
-        runtime = "the saved program"
+        exported, runtime = load_pt2(output).module(), "the saved program"
+    parity = compare_outputs(model, exported, inputs)
     shapes = ", ".join("x".join(map(str, x.shape)) for x in inputs)
-    print(f"checked {runtime} against PyTorch on {shapes}: max abs difference {diff:.3g}")
-    if diff > args.atol:
-        print(f"resattn export: error: the exported model differs from PyTorch by {diff:.3g} > --atol {args.atol:g}",
-              file=sys.stderr)
+    print(f"checked {runtime} against PyTorch on {shapes}: {parity.describe()}")
+    if parity.relative > args.rtol:
+        print(f"resattn export: error: the exported model differs from PyTorch by {parity.relative:.3g} of its "
+              f"output scale > --rtol {args.rtol:g}", file=sys.stderr)
         return 1
     return 0

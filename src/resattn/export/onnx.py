@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -285,16 +284,9 @@ def check_onnx(path: str | Path, model: nn.Module, inputs: Sequence[torch.Tensor
         inputs: NCHW tensors; use several batch sizes and resolutions to exercise the dynamic axes.
 
     Returns:
-        The largest absolute difference between the two outputs over all inputs.
+        The largest absolute difference between the two outputs over all inputs (relative to the output's scale:
+        :func:`resattn.export.parity.compare_outputs`).
     """
-    onnx_model = load_onnx(path)
-    worst = 0.0
-    with eval_mode(model), torch.no_grad():
-        for x in inputs:
-            expected = model(x.to(_device(model))).float().cpu().numpy()
-            got = onnx_model(x).numpy()
-            if got.shape != expected.shape:
-                raise ValueError(f"ONNX output shape {got.shape} differs from PyTorch's {expected.shape} "
-                                 f"for input {tuple(x.shape)}")
-            worst = max(worst, float(np.max(np.abs(got - expected))))
-    return worst
+    from .parity import compare_outputs
+
+    return compare_outputs(model, load_onnx(path), inputs).max_abs_diff
