@@ -147,6 +147,19 @@ def test_predict_glob_to_json_from_safetensors(trained: tuple[Path, str], my_ima
     assert len(data["predictions"]) == 4 and all(len(p["predictions"]) == 2 for p in data["predictions"])
 
 
+def test_visualize_a_folder_run_writes_a_png_per_image(trained: tuple[Path, str], my_images: Path, tmp_path: Path,
+                                                      capsys) -> None:
+    out = tmp_path / "masks"
+    code = main(["visualize", "--checkpoint", str(trained[0] / "best.pt"), "--images", str(my_images / "test"),
+                 "--output", str(out)])
+    assert code == 0, capsys.readouterr().err
+    # both class folders hold test_0.png and test_1.png: each image still gets its own file
+    assert sorted(p.name for p in out.iterdir()) == ["circle_test_0_masks.png", "circle_test_1_masks.png",
+                                                     "contact_sheet.png", "square_test_0_masks.png",
+                                                     "square_test_1_masks.png"]
+    assert "Wrote 4 overlay PNGs and contact_sheet.png" in capsys.readouterr().out
+
+
 def test_flat_grayscale_folder(tmp_path: Path, capsys) -> None:
     root = _tree(tmp_path / "flat", dict(a=5), size=20, gray=True, flat=True)
     out = tmp_path / "run"

@@ -162,24 +162,30 @@ def _onnx_source(args: argparse.Namespace) -> tuple[Callable[[torch.Tensor], tor
     return onnx_model, spec, onnx_model.class_names
 
 
-def _torch_source(args: argparse.Namespace) -> tuple[Callable[[torch.Tensor], torch.Tensor], InputSpec, list[str]]:
-    """The PyTorch model of ``--checkpoint`` / ``--model``, the input it expects, and its class names."""
+def model_input_spec(loaded, checkpoint: str | None, dataset: str | None) -> InputSpec:
+    """How images are prepared for a loaded model: ``--dataset``'s preset if given, else what the checkpoint's run
+    recorded, else the released tag's or zoo model's own configuration."""
     from ..data.input_spec import spec_for_dataset
     from ..engine.recorded_input import config_beside, recorded_spec, spec_from_pretrained_cfg
 
-    loaded, device = _load(args)
-    model = loaded.model.to(device)
-    in_chans = int(model.in_chans)
-    if args.dataset:
-        spec = spec_for_dataset(args.dataset, in_chans)
-    elif args.checkpoint:
-        config = loaded.config or config_beside(args.checkpoint)  # a run's best.safetensors: its config.yaml
+    in_chans = int(loaded.model.in_chans)
+    if dataset:
+        return spec_for_dataset(dataset, in_chans)
+    if checkpoint:
+        config = loaded.config or config_beside(checkpoint)  # a run's best.safetensors: its config.yaml
         spec = recorded_spec(loaded.dataset, config, in_chans)
         if spec is None:
-            raise ValueError(f"{args.checkpoint} does not record how its training images were prepared; predict with "
-                             f"the run's best.pt, keep config.yaml beside the .safetensors file, or pass --dataset")
-    else:
-        spec = spec_from_pretrained_cfg(dict(model.pretrained_cfg), in_chans)
+            raise ValueError(f"{checkpoint} does not record how its training images were prepared; use the run's "
+                             f"best.pt, keep config.yaml beside the .safetensors file, or pass --dataset")
+        return spec
+    return spec_from_pretrained_cfg(dict(loaded.model.pretrained_cfg), in_chans)
+
+
+def _torch_source(args: argparse.Namespace) -> tuple[Callable[[torch.Tensor], torch.Tensor], InputSpec, list[str]]:
+    """The PyTorch model of ``--checkpoint`` / ``--model``, the input it expects, and its class names."""
+    loaded, device = _load(args)
+    model = loaded.model.to(device)
+    spec = model_input_spec(loaded, args.checkpoint, args.dataset)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return model(x.to(device))

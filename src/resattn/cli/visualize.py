@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .evaluate import _add_model_source, collect_images, image_to_input
+from .evaluate import _add_model_source, collect_images, model_input_spec
 
 if TYPE_CHECKING:
     from ..engine.restore import LoadedModel
@@ -57,15 +58,6 @@ def add_visualize_args(p: argparse.ArgumentParser) -> None:
                         "nearly flat masks look like attention)")
 
 
-def _normalisation(transform: Any) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    """The mean / std of the transform's normalisation step, so that display undoes exactly what was applied."""
-    for step in reversed(getattr(transform, "transforms", [transform])):
-        mean, std = getattr(step, "mean", None), getattr(step, "std", None)
-        if mean is not None and std is not None:
-            return tuple(float(v) for v in mean), tuple(float(v) for v in std)
-    return None
-
-
 def _load(args: argparse.Namespace, info: dict[str, Any] | None) -> LoadedModel:
     """The model to draw, from ``--checkpoint`` or ``--model``; every unreadable checkpoint is a CheckpointError."""
     from ..engine.restore import load_model
@@ -83,7 +75,8 @@ def run_visualize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..analysis.mask_health import FLAT_CONTRAST, MaskHealthMeter
-    from ..data import create_transform, dataset_info
+    from ..data import dataset_info
+    from ..data.input_spec import read_input, spec_transform
     from ..engine.trainer import resolve_device
     from ..viz import record_masks
     from ..viz.recorder import owner_name
@@ -94,15 +87,12 @@ def run_visualize(args: argparse.Namespace) -> int:
         raise ValueError(f"--output must be a .png file or a folder, got {out}")
     info = dataset_info(args.dataset) if args.dataset else None
     loaded = _load(args, info)
-    dataset = args.dataset or loaded.dataset
-    if info is None and dataset:
-        info = dataset_info(dataset)
     model = loaded.model
-    # The same preprocessing as `resattn predict`: the dataset's preset, else the model's own input size.
-    preset = info["transform_preset"] if info else "imagenet"
-    size = args.img_size or (info["image_size"] if info else model.pretrained_cfg["input_size"][-1])
-    transform = create_transform(preset, train=False, img_size=size)
-    stats = _normalisation(transform)
+    # The same preprocessing as `resattn predict`: what the run recorded, the tag's, or --dataset's.
+    spec = model_input_spec(loaded, args.checkpoint, args.dataset)
+    if args.img_size:
+        spec = dataclasses.replace(spec, img_size=args.img_size)
+    transform = spec_transform(spec, train=False)
     names = loaded.class_names or (list(info["class_names"]) if info and info["class_names"] else [])
 
     files = collect_images(args.images)
@@ -111,8 +101,8 @@ def run_visualize(args: argparse.Namespace) -> int:
         files = files[: args.max_images]
     device = resolve_device(args.device)
     model = model.to(device)
-    draw = dict(overlay=args.overlay, mean=stats[0] if stats else None, std=stats[1] if stats else None,
-                reduction=args.reduction, stretch=args.stretch)
+    draw = dict(overlay=args.overlay, mean=spec.mean, std=spec.std, reduction=args.reduction, stretch=args.stretch)
+    png_names = unique_stems(files)
     failed: list[str] = []
     rows: list[tuple[Path, torch.Tensor, dict[str, torch.Tensor], str]] = []  # kept for the figure / sheet
     batch = 32
@@ -123,7 +113,7 @@ def run_visualize(args: argparse.Namespace) -> int:
             chunk, inputs = [], []
             for f in files[start : start + batch]:
                 try:
-                    inputs.append(image_to_input(f, model.in_chans, preset, size, transform))
+                    inputs.append(read_input(str(f), spec, transform))
                     chunk.append(f)
                 except ValueError as err:
                     failed.append(f"{f}: {err}")
@@ -140,7 +130,7 @@ def run_visualize(args: argparse.Namespace) -> int:
                 title = f"{f.name}\n{label} ({100 * p:.0f}%)"
                 one = {k: v[j : j + 1] for k, v in masks.items()}
                 if per_image:
-                    _write_figure(x[j : j + 1], one, [title], out / f"{f.stem}_masks.png", draw)
+                    _write_figure(x[j : j + 1], one, [title], out / f"{png_names[f]}_masks.png", draw)
                 if len(rows) < args.max_images:
                     rows.append((f, x[j], one, title))
         bar.close()
@@ -162,6 +152,19 @@ def run_visualize(args: argparse.Namespace) -> int:
         print(f"{len(failed)} of {len(files)} images could not be read", file=sys.stderr)
         return 1
     return 0
+
+
+def unique_stems(files: list[Path]) -> dict[Path, str]:
+    """A distinct output name per image: its stem, prefixed by its folder where stems repeat (class folders often
+    hold files of the same name), numbered as a last resort."""
+    stems = [f.stem for f in files]
+    names = {f: f.stem if stems.count(f.stem) == 1 else f"{f.parent.name}_{f.stem}" for f in files}
+    seen: dict[str, int] = {}
+    for f in files:
+        count = seen[names[f]] = seen.get(names[f], 0) + 1
+        if count > 1:
+            names[f] = f"{names[f]}_{count}"
+    return names
 
 
 def _write_figure(x: torch.Tensor, masks: dict[str, torch.Tensor], titles: list[str], path: Path,
