@@ -84,17 +84,20 @@ def test_a_signal_to_one_rank_stops_every_rank_at_the_same_step_and_resumes_exac
 def test_a_run_whose_best_checkpoint_is_elsewhere_ends_on_every_rank(reference, tmp_path):
     """Resumed into a new folder from a checkpoint whose best validation accuracy is never beaten, the run has no
     best.pt at its end: it ships its current weights (before, rank 0 alone entered a collective to make a checkpoint
-    of them, and the run hung)."""
+    of them, and the run hung), and both ranks evaluate the test split on them."""
     state = load_checkpoint(reference / "last.pt")
     state.update(step=ITERS - 2, best_top1=101.0)
     start = tmp_path / "start.pt"
     save_checkpoint(state, start)
     run = tmp_path / "run"
-    results = run_ranks(2, dict(config=dict(CONFIG, output=str(run), resume=str(start))), tmp_path / "ranks")
+    config = dict(CONFIG, output=str(run), resume=str(start), test=True)
+    results = run_ranks(2, dict(config=config), tmp_path / "ranks")
     assert_all_succeeded(results)
     assert not (run / "best.pt").exists() and (run / "results.json").exists()
     shipped = load_file(run / "best.safetensors")
     assert_same_weights(shipped, {k: v for k, v in weights(run / "last.pt").items() if k in shipped})
+    assert results[0].results == results[1].results  # the test metrics, all-reduced: the same on both ranks
+    assert results[0].results["best_step"] == ITERS and results[0].results["test_images"] == 1000
 
 
 @pytest.mark.slow
