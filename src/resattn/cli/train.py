@@ -10,13 +10,16 @@ from typing import Any
 import yaml
 
 from ..engine.config import TrainConfig, load_yaml
+from ..recipes import find_recipe
 
 _BOOL = dict(action=argparse.BooleanOptionalAction, default=None)
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("-c", "--config", help="YAML recipe (keys = these flags), e.g. configs/cifar10_attention92.yaml")
+    p.add_argument("-c", "--config", metavar="RECIPE",
+                   help="YAML recipe (keys = these flags): a file, or a recipe shipped in the package by name, e.g. "
+                        "cifar10_attention92_cifar (the files are in configs/)")
     g = p.add_argument_group("model")
     g.add_argument("--model", help=f"model name (default {d.model}; see `resattn list`)")
     g.add_argument("--model-kwargs", type=_mapping, help="model arguments as YAML, e.g. '{mask_act: spatial}'")
@@ -91,7 +94,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from ..engine.run_defaults import apply_run_defaults
 
     cfg = TrainConfig()
-    recipe = load_yaml(args.config) if args.config else {}
+    recipe = load_yaml(find_recipe(args.config)) if args.config else {}
     cfg.update(recipe, source=args.config or "the recipe")
     flags = {k: v for k, v in vars(args).items() if v is not None and k not in ("config", "command", "run")}
     given = {k.replace("-", "_") for k in recipe} | set(flags)
