@@ -56,12 +56,12 @@ def relative_mean_response(responses: list[float]) -> list[float]:
 
 def plot_responses(curves: dict[str, list[float]], path: str) -> None:
     """One line per model: relative mean response against stage (paper Fig. 4)."""
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))  # its own Agg canvas: no pyplot, no global backend
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     for label, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
     ax.set(xlabel="stage", ylabel="relative mean response", title="Mean absolute response per stage (Fig. 4)")
@@ -71,4 +71,3 @@ def plot_responses(curves: dict[str, list[float]], path: str) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

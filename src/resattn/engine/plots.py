@@ -10,14 +10,15 @@ from typing import Any
 def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     """Loss, validation accuracy and, for attention nets, each stage's mask contrast, from ``summary.csv`` rows;
     written atomically next to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     steps = [int(r["step"]) for r in rows]
     contrast_keys = sorted({k for r in rows for k in r if k.startswith("mask_contrast_")})
-    fig, axes = plt.subplots(1, 3 if contrast_keys else 2, figsize=(15 if contrast_keys else 10, 4))
+    # A Figure on its own Agg canvas: no pyplot, so no global backend switch and nothing to close.
+    fig = Figure(figsize=(15 if contrast_keys else 10, 4))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3 if contrast_keys else 2)
     ax_loss, ax_acc = axes[:2]
     ax_loss.plot(steps, [float(r["train_loss"]) for r in rows], marker="o", label="train")
     ax_loss.plot(steps, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
@@ -44,5 +45,4 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     tmp.replace(path)

@@ -203,12 +203,12 @@ def _write(out: Path, exp: Experiment, rows: list[dict[str, Any]]) -> None:
 
 
 def _plot(path: Path, exp: Experiment, summary: list[dict[str, Any]]) -> None:
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(summary)), 4))
+    fig = Figure(figsize=(max(5, 1.1 * len(summary)), 4))  # its own Agg canvas: no pyplot, no global backend
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     xs = range(len(summary))
     ax.bar(xs, [s["mean"] for s in summary], yerr=[s["std"] for s in summary], capsize=4, label="ours")
     if any(s["paper"] is not None for s in summary):
@@ -219,4 +219,3 @@ def _plot(path: Path, exp: Experiment, summary: list[dict[str, Any]]) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
