@@ -109,9 +109,12 @@ class ModelService:
         for replica in self.replicas:
             with MaskRecorder(replica.model) as rec, torch.inference_mode():
                 replica.model(x)
-                if replica.fast is not None:
-                    replica.fast(x)
             shapes = {name: list(m.shape[1:]) for name, m in rec.masks.items()}
+            if replica.fast is not None:
+                # Outside the recorder: compiled with its hooks attached, the graph would be guarded on them and
+                # compiled again, at length, by the first request.
+                with torch.inference_mode():
+                    replica.fast(x)
         return [dict(name=owner_name(n), stage=stage_of(n), shape=s) for n, s in shapes.items()]
 
     # ------------------------------------------------------------------------------------------------ describe
