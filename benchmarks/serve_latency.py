@@ -70,7 +70,7 @@ def start_servers(name: str, modes: list[str], args: argparse.Namespace, stack: 
         service = ModelService(loaded, "benchmark", workers=args.workers,
                                limits=Limits(max_waiting=args.concurrency), fast_predict=mode == "frozen")
         slowest = max(slowest, time.perf_counter() - start)  # the frozen mode compiles here
-        servers[mode] = (stack.enter_context(BackgroundServer(create_app(service))).url, service.spec.size)
+        servers[mode] = (stack.enter_context(BackgroundServer(create_app(service))).url, service.spec.img_size)
     return servers, slowest
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 import resattn
 from resattn.analysis.mask_health import FLAT_CONTRAST, knock_out_masks
+from resattn.data.input_spec import spec_for_dataset
 from resattn.engine.restore import LoadedModel
 from resattn.serve import BadRequest, ModelService
 from resattn.serve.render import colormap_lut
@@ -23,7 +24,7 @@ from resattn.viz.recorder import mask_modules
 def service():
     model = resattn.create_model("attention56_cifar", in_chans=1, num_classes=10).eval()
     loaded = LoadedModel(model, "attention56_cifar", "fashion_mnist", [f"c{i}" for i in range(10)])
-    svc = ModelService(loaded, "random initialisation")
+    svc = ModelService(loaded, "random initialisation", spec=spec_for_dataset("fashion_mnist", in_chans=1))
     yield svc
     svc.close()
 
@@ -89,6 +90,17 @@ def test_colour_image_becomes_one_grey_channel_at_the_dataset_size(service):
 def test_unknown_reduction_is_refused(service):
     with pytest.raises(BadRequest, match="reduction must be one of mean, max"):
         asyncio.run(service.masks(png_bytes(np.zeros((28, 28), np.uint8)), reduction="median"))
+
+
+def test_default_spec_is_the_one_predict_uses():
+    model = resattn.create_model("attention56", num_classes=10).eval()
+    svc = ModelService(LoadedModel(model, "attention56"), "random initialisation")
+    try:
+        assert (svc.spec.preset, svc.spec.in_chans, svc.spec.img_size) == ("imagenet", 3, 224)
+        x = svc.preprocess(png_bytes(np.zeros((300, 400, 3), np.uint8)))
+        assert x.shape == (1, 3, 224, 224)  # shorter side to 256, centre crop 224
+    finally:
+        svc.close()
 
 
 def test_a_model_without_masks_is_refused():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -16,7 +17,9 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pretrained", action="store_true", help="load the released weights of --model")
     p.add_argument("--ema", action="store_true", help="use the EMA weights of a training checkpoint")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 or auto")
-    p.add_argument("--img-size", type=int, help="input size (default: the dataset's, else the model's)")
+    p.add_argument("--dataset", help="preprocessing preset and class names (default: what the checkpoint's run "
+                                     "recorded, or the tag's), as for `resattn predict`")
+    p.add_argument("--img-size", type=int, help="input size (default: the one the model was trained at)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1,
@@ -53,6 +56,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from ..engine.restore import load_model
     from ..engine.trainer import resolve_device
+    from .evaluate import model_input_spec
 
     if args.checkpoint is None and args.model is None:
         args.model, args.pretrained = DEFAULT_MODEL, True
@@ -63,10 +67,13 @@ def run_serve(args: argparse.Namespace) -> int:
     limits = Limits(max_body_bytes=int(args.max_upload_mb * 1024 * 1024), max_pixels=args.max_pixels,
                     max_waiting=args.max_waiting)
     loaded = load_model(args.checkpoint, args.model, args.pretrained, which="ema" if args.ema else "model")
+    spec = model_input_spec(loaded, args.checkpoint, args.dataset)  # the preprocessing of `resattn predict`
+    if args.img_size:
+        spec = dataclasses.replace(spec, img_size=args.img_size)
     if args.fast_predict:
         print("Compiling the fast predict path (a minute or more on a CPU)...", flush=True)
-    service = ModelService(loaded, weights_line(args), resolve_device(args.device), args.workers, args.img_size,
-                           limits, fast_predict=args.fast_predict)
+    service = ModelService(loaded, weights_line(args), resolve_device(args.device), args.workers, spec, limits,
+                           fast_predict=args.fast_predict)
     print(f"resattn serve: {loaded.name} ({service.weights}) on http://{args.host}:{args.port}  "
           f"(API docs: /docs; Ctrl-C stops)", flush=True)
     uvicorn.run(create_app(service), host=args.host, port=args.port, log_level=args.log_level)

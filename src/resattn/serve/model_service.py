@@ -9,43 +9,25 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from PIL import Image
 from torch import nn
 
 from ..analysis.mask_health import FLAT_CONTRAST, OUTSIDE, MaskHealthMeter, flat_stages, stage_contrast, stage_of
-from ..cli.evaluate import image_to_input
-from ..data import create_transform, dataset_info
+from ..cli.evaluate import model_input_spec
+from ..data import dataset_info
+from ..data.input_spec import InputSpec, spec_transform
 from ..engine.restore import LoadedModel
 from ..viz.recorder import MaskRecorder, mask_modules, owner_name, reduce_mask
 from .limits import BadRequest, Limits
 from .pool import WorkerPool
 from .render import COLORMAP, MASK_SCALE, blend, color_mask, colormap_lut, data_url, display_image, png
-from .upload import check_image
+from .upload import check_image, first_line
 
 REDUCTIONS = ("mean", "max")
 # What the released data sets' images look like; a photo of a garment on a white table is far from it.
 INPUT_HINTS = {
     "fashion_mnist": "a light garment on a dark background, centred and filling the frame, as in Fashion-MNIST",
 }
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """How an image becomes the model's input (the same steps as ``resattn predict``)."""
-
-    in_chans: int
-    size: int
-    preset: str
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-
-def normalisation(transform: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The mean / std of a transform's normalisation step, so that the page undoes exactly what was applied."""
-    for step in reversed(getattr(transform, "transforms", [transform])):
-        mean, std = getattr(step, "mean", None), getattr(step, "std", None)
-        if mean is not None and std is not None:
-            return tuple(float(v) for v in mean), tuple(float(v) for v in std)
-    raise ValueError(f"No normalisation step in {transform}")
 
 
 @dataclass
@@ -64,14 +46,15 @@ class ModelService:
         weights: one line saying where the weights come from (shown on the page).
         device: where the model runs.
         workers: model replicas, one per worker thread.
-        img_size: input size (default: the dataset's, else the model's own).
+        spec: how an image becomes the input (default: as ``resattn predict`` prepares it for this model without
+            ``--dataset``: :func:`resattn.cli.evaluate.model_input_spec`).
         limits: request limits.
         fast_predict: answer ``/api/predict`` with :func:`resattn.export.compile_frozen` (compiled at start-up;
             masks need the eager model's hooks and always run eager).
     """
 
     def __init__(self, loaded: LoadedModel, weights: str, device: str | torch.device = "cpu", workers: int = 1,
-                 img_size: int | None = None, limits: Limits | None = None, fast_predict: bool = False) -> None:
+                 spec: InputSpec | None = None, limits: Limits | None = None, fast_predict: bool = False) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.name, self.dataset, self.weights = loaded.name, loaded.dataset, weights
@@ -80,13 +63,9 @@ class ModelService:
         model = loaded.model.to(self.device).eval()
         if not mask_modules(model):
             raise ValueError(f"{loaded.name} has no soft masks (no Attention Module) to show")
+        self.spec = spec or model_input_spec(loaded, None, None)
+        self.transform = spec_transform(self.spec, train=False)
         info = dataset_info(self.dataset) if self.dataset else None
-        # The same choices as `resattn predict`: the dataset's preset and size, else the model's own input size.
-        preset = info["transform_preset"] if info else "imagenet"
-        size = img_size or (info["image_size"] if info else model.pretrained_cfg["input_size"][-1])
-        self.transform = create_transform(preset, train=False, img_size=size)
-        mean, std = normalisation(self.transform)
-        self.spec = InputSpec(model.in_chans, size, preset, mean, std)
         self.class_names = list(loaded.class_names or (info["class_names"] if info and info["class_names"] else []))
         self.fast_predict = fast_predict
         replicas = [model] + [copy.deepcopy(model) for _ in range(workers - 1)]
@@ -104,7 +83,7 @@ class ModelService:
     def _warm_up(self) -> list[dict[str, Any]]:
         """One pass per replica before the first request (compiles the fast path); returns each module's mask
         shape, which the page lists before any image arrives."""
-        x = torch.zeros(1, self.spec.in_chans, self.spec.size, self.spec.size, device=self.device)
+        x = torch.zeros(1, self.spec.in_chans, self.spec.img_size, self.spec.img_size, device=self.device)
         shapes: dict[str, list[int]] = {}
         for replica in self.replicas:
             with MaskRecorder(replica.model) as rec, torch.inference_mode():
@@ -121,7 +100,7 @@ class ModelService:
     def describe(self) -> dict[str, Any]:
         """What ``GET /api/model`` answers."""
         return dict(name=self.name, dataset=self.dataset, weights=self.weights, classes=self.label_names(),
-                    input=dict(asdict(self.spec), hint=INPUT_HINTS.get(self.dataset or "")),
+                    input=dict(asdict(self.spec), size=self.spec.img_size, hint=INPUT_HINTS.get(self.dataset or "")),
                     modules=self.modules, mask_scale=list(MASK_SCALE), colormap=COLORMAP,
                     flat_threshold=FLAT_CONTRAST, outside_band=list(OUTSIDE), reductions=list(REDUCTIONS),
                     workers=len(self.replicas), fast_predict=self.fast_predict,
@@ -136,13 +115,15 @@ class ModelService:
     def preprocess(self, data: bytes) -> torch.Tensor:
         """Encoded image bytes -> the model input ``(1, C, S, S)``; :class:`BadRequest` for bad bytes."""
         check_image(data, self.limits.max_pixels)
-        spec = self.spec
         try:
-            x = image_to_input(io.BytesIO(data), spec.in_chans, spec.preset, spec.size, self.transform)
-        except ValueError as err:  # decoding failed past the header: a truncated or damaged file
-            cause = err.__cause__ or err
-            raise BadRequest(422, f"the image cannot be decoded (truncated or damaged file?): {cause}") from err
-        return x[None].to(self.device)
+            with Image.open(io.BytesIO(data)) as img:
+                # convert() decodes every pixel now: a truncated file fails here, as a 422, not in the transform
+                image = img.convert("L" if self.spec.in_chans == 1 else "RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+            raise BadRequest(422, f"the image cannot be decoded (truncated or damaged file?): {first_line(err)}"
+                             ) from err
+        # the transform of `resattn predict` (read_input): the same size, crop and normalisation
+        return self.transform(image)[None].to(self.device)
 
     def top_k(self, logits: torch.Tensor, k: int) -> list[dict[str, Any]]:
         probs = logits.float().softmax(dim=1)[0]

@@ -66,13 +66,14 @@ def check_image(data: bytes, max_pixels: int) -> tuple[int, int]:
         raise BadRequest(422, f"not an image: the {len(data):,} bytes are in no known image format (send PNG, "
                               "JPEG, BMP, GIF, WebP or TIFF)") from err
     except (OSError, SyntaxError, ValueError) as err:
-        raise BadRequest(422, f"not an image that can be read: {_first_line(err)}") from err
+        raise BadRequest(422, f"not an image that can be read: {first_line(err)}") from err
     if width * height > max_pixels:
         raise BadRequest(413, f"image is {width}x{height} = {width * height:,} pixels, over the limit of "
                               f"{max_pixels:,}")
     return width, height
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
