@@ -18,8 +18,18 @@ def test_unknown_name_lists_choices_and_suggests() -> None:
         dataset_info("cifar-1O")
 
 
-def test_default_dataset() -> None:
-    assert DEFAULT_DATASET == "fashion_mnist"
+def test_the_no_argument_run_trains_on_fashion_mnist() -> None:
+    from resattn.cli.train import resolve_train_config
+
+    cfg = resolve_train_config([])
+    assert (cfg.dataset, cfg.model) == (DEFAULT_DATASET, "attention56_cifar")
+    info = dataset_info(cfg.dataset)
+    # Fashion-MNIST as its authors publish it: 10 classes of 28x28 grayscale images, labels 0..9 in this order
+    assert (info["num_classes"], info["in_chans"], info["image_size"]) == (10, 1, 28)
+    assert info["class_names"] == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                                   "Sneaker", "Bag", "Ankle boot"]
+    # the training images' pixel mean and std in [0, 1]: 0.2860 and 0.3530
+    assert info["mean"] == pytest.approx((0.286,), abs=1e-3) and info["std"] == pytest.approx((0.353,), abs=1e-3)
 
 
 def test_extra_options_rejected_for_real_datasets(tmp_path) -> None:

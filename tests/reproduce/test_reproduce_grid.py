@@ -1,14 +1,19 @@
 import dataclasses
 import json
+import os
 
 import pytest
+import torch
 
 from resattn.cli import main
+from resattn.engine import trainer
+from resattn.engine.checkpoint import load_checkpoint
 from resattn.reproduce import experiments as ex
 from resattn.reproduce import grid
 from resattn.reproduce.grid import run_experiment, summarise
 
 SMALL = dict(val_split=100, batch_size=8)
+real_train = trainer.train
 
 
 @pytest.fixture
@@ -18,7 +23,7 @@ def tiny(monkeypatch):
     monkeypatch.setattr(grid, "ANALYSIS_IMAGES", 16)
 
 
-def test_grid_writes_results_and_resumes(tiny, tmp_path):
+def test_grid_writes_results_and_resumes(tiny, tmp_path, monkeypatch):
     out = tmp_path / "grid"
     rows = run_experiment("table4", dataset="fake", seeds=2, output=out, progress="none", log=lambda m: None,
                           overrides=SMALL)
@@ -31,15 +36,25 @@ def test_grid_writes_results_and_resumes(tiny, tmp_path):
     health = [line for line in md.splitlines() if line.startswith("| local convolutions | ")]
     assert len(health) == 3  # the error table's row, then one row per seed in the mask-health table
     assert all(len(json.loads(r["mask_contrast"])) == 3 and r["knockout_constant_drop"] is not None for r in rows)
-    # a killed grid: one run lost its results (it was still training), the others are read back
-    lost = out / "encoder-decoder" / "seed1" / "results.json"
-    lost.unlink()
+    # A killed grid: one run was stopped after step 1 of 2 (no results, its newest checkpoint that of step 1);
+    # the others finished and are read back.
+    run = out / "encoder-decoder" / "seed1"
+    finished = load_checkpoint(run / "last.pt")
+    assert finished["step"] == 2 and load_checkpoint(run / "last.prev.pt")["step"] == 1
+    (run / "results.json").unlink()
+    os.replace(run / "last.prev.pt", run / "last.pt")
+    started = []
+    monkeypatch.setattr(trainer, "train", lambda cfg: started.append(cfg) or real_train(cfg))
     messages = []
     again = run_experiment("table4", dataset="fake", seeds=2, output=out, progress="none", log=messages.append,
                            overrides=SMALL)
     assert sum("done earlier" in m for m in messages) == 3
-    assert json.loads(lost.read_text())["iterations"] == 2
-    assert [r["test_top1"] for r in again] == [r["test_top1"] for r in rows]  # the resumed run ends identically
+    assert [(c.output, c.resume) for c in started] == [(str(run), "auto")]  # only the stopped run, continued
+    resumed = load_checkpoint(run / "last.pt")
+    assert resumed["step"] == 2 and json.loads((run / "results.json").read_text())["iterations"] == 2
+    for key, value in finished["model"].items():  # step 2 again, bit for bit
+        assert torch.equal(resumed["model"][key], value), key
+    assert [r["test_top1"] for r in again] == [r["test_top1"] for r in rows]
 
 
 def test_summary_mean_and_spread():

@@ -142,12 +142,22 @@ def test_reduce_mask_shapes(recorded, reduction, size):
     assert tuple(out.shape) == (2, 1, *want) and out.dtype == torch.float32
 
 
-def test_reduce_mask_values(recorded):
-    mask = recorded[1][MASKS[2]]
-    torch.testing.assert_close(reduce_mask(mask, "mean"), mask.mean(1, keepdim=True))
-    torch.testing.assert_close(reduce_mask(mask, "max"), mask.amax(1, keepdim=True))
-    torch.testing.assert_close(reduce_mask(mask, 7), mask[:, 7:8])
-    torch.testing.assert_close(reduce_mask(mask, -1), mask[:, -1:])
+def test_reduce_mask_values():
+    # three channels of a 2x2 mask, each non-zero at one position
+    mask = torch.tensor([[[[0.0, 0.3], [0.0, 0.0]], [[0.0, 0.0], [0.6, 0.0]], [[0.0, 0.0], [0.0, 0.9]]]])
+    torch.testing.assert_close(reduce_mask(mask, "mean"), torch.tensor([[[[0.0, 0.1], [0.2, 0.3]]]]))
+    torch.testing.assert_close(reduce_mask(mask, "max"), torch.tensor([[[[0.0, 0.3], [0.6, 0.9]]]]))
+    torch.testing.assert_close(reduce_mask(mask, 1), torch.tensor([[[[0.0, 0.0], [0.6, 0.0]]]]))
+    torch.testing.assert_close(reduce_mask(mask, -1), torch.tensor([[[[0.0, 0.0], [0.0, 0.9]]]]))
+    # up-sampling to 4x4 with cell centres aligned: output pixel k samples the 2x2 map at (k + 0.5) / 2 - 0.5,
+    # clamped to [0, 1], i.e. at 0, 0.25, 0.75, 1; the mean map is 0.2 y + 0.1 x, so pixel (i, j) is
+    # 0.2 s_i + 0.1 s_j
+    expected = torch.tensor([[0.00, 0.025, 0.075, 0.10],
+                             [0.05, 0.075, 0.125, 0.15],
+                             [0.15, 0.175, 0.225, 0.25],
+                             [0.20, 0.225, 0.275, 0.30]])
+    torch.testing.assert_close(reduce_mask(mask, "mean", 4), expected.view(1, 1, 4, 4))
+    torch.testing.assert_close(reduce_mask(mask.double(), "mean", (4, 2)), expected[:, [0, 3]].view(1, 1, 4, 2))
     flat = torch.full((1, 3, 4, 4), 0.25)  # bilinear up-sampling keeps a constant map constant
     torch.testing.assert_close(reduce_mask(flat, "mean", (32, 32)), torch.full((1, 1, 32, 32), 0.25))
 
