@@ -35,6 +35,33 @@ def test_validate_results_file(trained, tmp_path, capsys):
     assert "top-1" in capsys.readouterr().out
 
 
+def _validate_val(checkpoint, results_file):
+    # the trainer evaluated in bf16 with channels_last (its defaults); validate the same way
+    assert main(["validate", "--checkpoint", str(checkpoint), "--split", "val", "--amp", "bf16", "--channels-last",
+                 "--results-file", str(results_file)]) == 0
+    return json.loads(results_file.read_text())
+
+
+def test_validate_split_val_sees_the_runs_validation_images(trained, tmp_path):
+    """`validate --split val` on best.pt gives the numbers the trainer measured for it on its validation split."""
+    import csv
+
+    from resattn.engine.checkpoint import load_checkpoint, save_checkpoint
+
+    best_step = json.loads((trained / "results.json").read_text())["best_step"]
+    with (trained / "summary.csv").open() as f:
+        (row,) = [r for r in csv.DictReader(f) if int(r["step"]) == best_step]
+    got = _validate_val(trained / "best.pt", tmp_path / "val.json")
+    assert got["images"] == 100  # --val-split 100
+    assert (got["top1"], got["top5"], got["loss"]) == (float(row["val_top1"]), float(row["val_top5"]),
+                                                       float(row["val_loss"]))
+    # the split follows the checkpoint's seed: the same weights with another seed see other images
+    state = load_checkpoint(trained / "best.pt")
+    state["config"]["seed"] += 1
+    save_checkpoint(state, tmp_path / "other_seed.pt")
+    assert _validate_val(tmp_path / "other_seed.pt", tmp_path / "other.json")["loss"] != got["loss"]
+
+
 def test_predict_images_and_folders(trained, tmp_path, capsys):
     folder = tmp_path / "imgs"
     folder.mkdir()
