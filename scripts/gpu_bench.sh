@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 5 on one GPU lease, prepared as one command: the benchmark tables of docs/performance.md on the card, now
-# with the compiled modes (never measured on a GPU so far), each step cut to its own time limit.
+# The benchmark tables of docs/performance.md on one GPU, as one command, with the compiled modes (not measured on
+# a GPU so far), each step cut to its own time limit.
 #
 #   OUT=/tmp/gpu_bench ./scripts/gpu_bench.sh        # on a machine with one CUDA GPU, from the repo root
 #   DEVICE=cpu INF_MODES="fp32 frozen_bf16" OUT=/tmp/gpu_bench_dry ./scripts/gpu_bench.sh   # dry run on a CPU

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One GPU lease, prepared as one command (the device tool lends 15 minutes in all): a CUDA smoke test, the GPU
-# benchmark table alone on the card (issue 5), then the release training of the Fashion-MNIST weights beside the
-# reproduction grids of Tables 1, 3 and 5 (issue 6), each sized to what is left of DEADLINE seconds.
+# Everything measured on a GPU lent for 15 minutes, as one command: a CUDA smoke test, the GPU benchmark table
+# alone on the card, then the release training of the Fashion-MNIST weights beside the reproduction grids of
+# Tables 1, 3 and 5, each sized to what is left of DEADLINE seconds.
 #
 #   OUT=/tmp/gpu DEADLINE=540 ./scripts/gpu_session.sh       # on a machine with one CUDA GPU, from the repo root
 #

@@ -3,7 +3,8 @@
 * inference: latency of ``model`` at batch B and the ``--img-size``, beside torchvision ResNet-50 and ResNet-152,
   per mode (fp32 eager, channels_last, bf16 autocast + channels_last, optionally BN folding, torch.compile with
   or without freezing, CUDA graphs and onnxruntime);
-  ratios are against ResNet-50 in fp32 eager (issue 5's targets) and per multiply-add;
+  ratios are against ResNet-50 in fp32 eager (the reference of the speed targets in docs/performance.md) and per
+  multiply-add;
 * training: images/s of a net at ``--train-size`` beside a reference in the same mode, per multiply-add:
   ``preact_resnet164_cifar`` for the CIFAR nets, torchvision ResNet-50 for the ImageNet ones (modes fp32,
   channels_last, bf16, compile and compile_bf16; the others are inference only);

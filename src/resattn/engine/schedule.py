@@ -1,4 +1,4 @@
-"""Iteration-based learning-rate schedules (the paper counts iterations, not epochs: paper.md section 6).
+"""Iteration-based learning-rate schedules (the paper states its schedules in iterations: sections 4.1 and 4.2).
 
 The rate is a pure function of the iteration, so resuming needs no scheduler state beyond the step counter.
 """

@@ -1,6 +1,6 @@
 """The paper's CIFAR-10 findings as data: which runs make each table, and what the paper measured (arXiv v1).
 
-Paper numbers are top-1 *error* in percent on CIFAR-10 (paper.md section 7); our tables report error too.
+Paper numbers are top-1 *error* in percent on CIFAR-10 (paper Tables 1, 3, 4 and 5); our tables report error too.
 """
 
 from __future__ import annotations
@@ -82,6 +82,6 @@ EXPERIMENTS: dict[str, Experiment] = {
     ),
 }
 
-# The paper's CIFAR schedule (paper.md section 6.1), for --budget paper.
+# The paper's CIFAR schedule (paper section 4.1), for --budget paper.
 PAPER_BUDGET = dict(batch_size=64, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, sched="multistep",
                     milestones=[64000, 96000], lr_gamma=0.1, iters=160000, epochs=None, warmup_iters=0)

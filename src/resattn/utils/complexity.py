@@ -1,4 +1,5 @@
-"""Parameter and multiply-add counts. The paper's "FLOPs" are multiply-adds (paper.md section 4.3)."""
+"""Parameter and multiply-add counts. The paper's "FLOPs" are multiply-adds: the official Attention-56 prototxt
+has 6.27 G of them at 224x224, which the paper reports as 6.3 GFLOPs (Table 7)."""
 
 from __future__ import annotations
 
