@@ -172,3 +172,33 @@ def test_training_logs_stage_contrast_and_says_once_when_masks_go_flat(tmp_path,
     out = capsys.readouterr().out
     for stage in ("stage1", "stage2", "stage3"):
         assert out.count(f"soft masks of {stage} went flat") == 1  # two evaluations, said once
+
+
+def test_analyze_masks_command_prints_a_table_and_writes_json_and_plot(tmp_path, capsys):
+    import json
+
+    from resattn.cli import main
+    from resattn.engine.config import TrainConfig
+
+    run = tmp_path / "run"
+    train(TrainConfig().update(dict(model="attention56_cifar", dataset="fake", val_split=100, epochs=None, iters=2,
+                                    batch_size=8, warmup_iters=1, amp="none", channels_last=False, output=str(run),
+                                    progress="none", test=False), "test"))
+    capsys.readouterr()
+    out = tmp_path / "health.png"
+    assert main(["analyze", "masks", "--checkpoint", str(run / "best.pt"), "--split", "val", "--num-images", "16",
+                 "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "(16 images)" in printed and printed.count("| stages.") == 3 and "| all modules |" in printed
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["images"] == 16 and set(report["stages"]) == {"stage1", "stage2", "stage3"}
+    assert out.stat().st_size > 10_000  # a real figure, not an empty canvas
+
+
+def test_analyze_masks_command_errors_are_one_line(capsys):
+    from resattn.cli import main
+
+    assert main(["analyze", "masks", "--model", "preact_resnet164_cifar", "--dataset", "fake"]) == 2
+    assert "has no soft masks" in capsys.readouterr().err
+    assert main(["analyze", "masks", "--dataset", "fake"]) == 2
+    assert "Give one of --checkpoint" in capsys.readouterr().err

@@ -9,11 +9,14 @@ from typing import Any
 def plot_mask_health(report: dict[str, Any], path: str | Path, title: str = "") -> None:
     """Left: each module's spatial contrast (median, quartiles) on a log scale with the flat threshold.
     Right: top-1 as trained and with the masks knocked out, per module and for all modules at once."""
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     names = list(report["modules"])
     stats = [report["modules"][n] for n in names]
-    fig, (ax_c, ax_k) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig = Figure(figsize=(12, 4.5))  # its own Agg canvas: no pyplot state, no backend switch
+    FigureCanvasAgg(fig)
+    ax_c, ax_k = fig.subplots(1, 2)
     xs = range(len(names))
     medians = [s["contrast_median"] for s in stats]
     low = [max(s["contrast_median"] - s["contrast_q25"], 0.0) for s in stats]
@@ -44,4 +47,3 @@ def plot_mask_health(report: dict[str, Any], path: str | Path, title: str = "") 
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
