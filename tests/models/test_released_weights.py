@@ -64,3 +64,22 @@ def test_torch_hub_loads_the_release_by_tag():
     hub = torch.hub.load(str(repo), "attention56_cifar", source="local", pretrained=True, pretrained_cfg="fmnist")
     direct = timm.create_model(TAG, pretrained=True)
     assert all(torch.equal(a, b) for a, b in zip(hub.state_dict().values(), direct.state_dict().values(), strict=True))
+
+
+@pytest.mark.skipif(not os.path.isdir(SYSTEM_FASHION_MNIST_DIRS[0]), reason="dataset-fashion-mnist is not installed")
+def test_mask_health_in_the_metadata_is_what_the_weights_measure():
+    import torch
+
+    from resattn.analysis.mask_health import FLAT_CONTRAST, MaskHealthMeter, stage_contrast
+    from resattn.data import create_dataset, create_transform
+
+    model = timm.create_model(TAG, pretrained=True).eval()
+    stated = model.pretrained_cfg["mask_health"]
+    data = create_dataset("fashion_mnist", None, "test", transform=create_transform("fashion_mnist", train=False))
+    with MaskHealthMeter(model) as meter, torch.no_grad():
+        for start in range(0, 1000, 250):  # 1000 of the 10,000 images the numbers were measured on
+            model(torch.stack([data[i][0] for i in range(start, start + 250)]))
+    measured = stage_contrast(meter.summary())
+    for stage, value in stated["contrast_per_stage"].items():
+        assert measured[stage] == pytest.approx(value, rel=0.3, abs=2e-4), stage
+    assert sorted(s for s, v in measured.items() if v < FLAT_CONTRAST) == sorted(stated["flat_stages"])

@@ -6,7 +6,9 @@ Each entry says how the weights were made and what they measured; ``annotate`` c
 ``pretrained_cfg`` (``dataset``, ``class_names``, ``test_top1``, ...), where ``resattn validate --pretrained`` and
 ``resattn predict --pretrained`` read it. ``test_top1`` / ``test_top5`` are what
 ``resattn validate --model TAG --pretrained --dataset fashion_mnist --split test`` prints on the CPU (fp32); the
-tests re-measure them.
+tests re-measure them. ``mask_health`` is what ``resattn analyze masks`` measures on the same split: the median
+spatial contrast of M per stage (flat below 0.01) and the top-1 lost when every mask loses its spatial structure or
+is replaced by 0.5.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ RELEASED: dict[str, dict[str, Any]] = {
         recipe="configs/fashion_mnist_release.yaml",
         test_top1=95.18,  # resattn validate ... --split test, CPU fp32, 2026-11-27 (bf16 in the trainer: 95.20)
         test_top5=99.93,
+        # resattn analyze masks --model attention56_cifar.fmnist --pretrained --dataset fashion_mnist --split test
+        # (10,000 images, CPU fp32, 2026-11-30; record docs/runs/mask_health/release_2026-11-27_test.json)
+        mask_health=dict(
+            contrast_per_stage=dict(stage1=0.0015, stage2=0.0003, stage3=0.0004),
+            flat_stages=["stage1", "stage2", "stage3"],
+            top1_drop_spatial_mean_all=0.20,
+            top1_drop_constant_all=3.17,
+        ),
         description="Attention-56 (CIFAR layout) trained on Fashion-MNIST; selected on a 5,000-image validation "
                     "split carved from the training set.",
     ),
@@ -56,4 +66,4 @@ def annotate(model) -> None:
     if name in RELEASED:
         rel = RELEASED[name]
         cfg.update(dataset=rel["dataset"], class_names=list(rel["class_names"]), test_top1=rel["test_top1"],
-                   test_top5=rel["test_top5"], recipe=rel["recipe"])
+                   test_top5=rel["test_top5"], recipe=rel["recipe"], mask_health=rel["mask_health"])
