@@ -44,6 +44,15 @@ def _missing(name: str):
     return collective
 
 
+def available() -> bool:
+    """Whether this PyTorch has the lazy-tensor device the stand-in uses (a private module, which may go)."""
+    try:
+        import torch._lazy.ts_backend  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def install() -> None:
     """Make this process's default group device-strict (call after importing resattn, before training)."""
     import torch._lazy.ts_backend
