@@ -4,7 +4,7 @@ PYTHON ?= python3
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-data install-browser install-python train test lint
+.PHONY: install install-data install-browser install-python train test test-all lint
 
 install: install-data install-browser install-python
 
@@ -21,8 +21,11 @@ install-python:
 train:
 	resattn train
 
-test:
-	$(PYTHON) -m pytest -q -n 2 tests
+test:  # everything but the tests marked slow (multi-process runs, the documents' long commands)
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup -m "not slow" tests
+
+test-all:  # every test, the slow ones too (.ci/run)
+	$(PYTHON) -m pytest -q -n 2 --dist loadgroup tests
 
 lint:
 	ruff check src tests scripts benchmarks hubconf.py
