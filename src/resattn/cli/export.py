@@ -22,9 +22,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--static", action="store_true", help="fix the input to 1 x C x img-size x img-size")
     p.add_argument("--fold-bn", action="store_true", help="fold each BatchNorm that follows a conv into it")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch after writing")
-    p.add_argument("--rtol", type=float, default=1e-3,
+    # Untrained attention92_cifar exports measured 4e-6 to 1.1e-4 of the scale in five runs, near 7e-4 in another;
+    # a wrong export differs by a sizeable fraction of it.
+    p.add_argument("--rtol", type=float, default=5e-3,
                    help="largest difference to PyTorch the check accepts, relative to the scale of PyTorch's output "
-                        "(its largest |value|, at least 1; an untrained network's logits reach 1e4) (default 1e-3)")
+                        "(its largest |value|, at least 1; an untrained network's logits reach 1e4) (default 5e-3)")
 
 
 def _format(args: argparse.Namespace) -> str:
