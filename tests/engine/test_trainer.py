@@ -175,20 +175,22 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
         train(fake_config(tmp_path, iters=2, eval_interval=2))
 
 
-def test_image_folder_training_uses_folder_classes_and_val_as_test(tmp_path):
+def test_image_folder_training_uses_folder_classes_and_its_val_and_test_folders(tmp_path):
     import numpy as np
     from PIL import Image
 
     root = tmp_path / "tree"
-    for split, count in (("train", 12), ("val", 4)):
+    for split, count in (("train", 12), ("val", 4), ("test", 2)):
         for c, colour in enumerate(((250, 0, 0), (0, 0, 250), (0, 250, 0))):
             folder = root / split / f"class{c}"
             folder.mkdir(parents=True)
             for i in range(count):
                 Image.fromarray(np.full((40, 48, 3), colour, dtype=np.uint8)).save(folder / f"{i}.png")
-    results = train(fake_config(tmp_path, dataset="folder", data_dir=str(root), img_size=32, iters=2, val_split=6,
-                                eval_interval=2))
-    assert results["test_images"] == 12  # the val/ folder, 3 classes x 4
+    cfg = fake_config(tmp_path, dataset="folder", data_dir=str(root), img_size=32, iters=2, eval_interval=2)
+    data = build_data(cfg)
+    assert (len(data["train"]), len(data["val"]), len(data["test"])) == (36, 12, 6)  # val/ and test/, nothing carved
+    results = train(cfg)
+    assert results["test_images"] == 6  # the test/ folder, 3 classes x 2
     assert load_checkpoint(tmp_path / "run" / "best.pt")["class_names"] == ["class0", "class1", "class2"]
 
 
