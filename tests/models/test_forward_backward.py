@@ -60,29 +60,3 @@ def test_eval_mode_is_batch_independent():
         full = model(x)
         one = model(x[1:2])
     torch.testing.assert_close(full[1:2], one, rtol=1e-4, atol=1e-5)
-
-
-def test_compiled_training_uses_the_opaque_upsampling_and_matches_eager():
-    """A compiled CPU training step routes the mask's bilinear upsampling through resattn::upsample_bilinear (and its
-    backward operator), with the eager step's gradients; eager mode keeps F.interpolate."""
-    from resattn.layers import AttentionModule, PreActBottleneck
-    from resattn.layers.resample import _upsample_bilinear
-
-    torch.manual_seed(0)
-    module = AttentionModule(PreActBottleneck, 16, num_pools=2).double()
-    x = torch.randn(2, 16, 11, 13, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
-    torch.library.opcheck(_upsample_bilinear, (x.detach().requires_grad_(), 17, 19, True))
-
-    def grads(fn):
-        module.zero_grad()
-        with torch.profiler.profile() as prof:
-            fn(x).square().sum().backward()
-        ops = {event.key for event in prof.key_averages()}
-        return [p.grad.clone() for p in module.parameters()], ops
-
-    eager, eager_ops = grads(module)
-    compiled, compiled_ops = grads(torch.compile(module, backend="aot_eager"))
-    assert "resattn::upsample_bilinear" not in eager_ops
-    assert {"resattn::upsample_bilinear", "resattn::upsample_bilinear_backward"} <= compiled_ops
-    for got, want in zip(compiled, eager):
-        torch.testing.assert_close(got, want)

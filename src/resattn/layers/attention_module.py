@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .fusion import attention_residual
 from .soft_mask import MASK_TYPES, EncoderDecoderMask, LocalConvMask, _check_choice, local_conv_units
 from .units import UnitFactory, stack_units
 
@@ -18,7 +17,7 @@ class AttentionModule(nn.Module):
         x = pre(x_in)            # p units, shared by both branches
         T = trunk(x)             # t units
         M = mask(x, ref=T)       # soft mask in [0, 1] (mixed), same shape as T
-        H = (1 + M) * T          # attention residual learning, Eq. 3 (prototxt: PROD then SUM)
+        H = T + M * T            # attention residual learning, (1 + M) * T, Eq. 3 (prototxt: PROD then SUM)
           | M * T                # naive attention learning, Eq. 1
         y = post(H)              # p units; no extra BN or activation on H (the next unit pre-activates)
 
@@ -65,8 +64,8 @@ class AttentionModule(nn.Module):
 
     def fuse(self, trunk: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if self.attention_residual:
-            return attention_residual(trunk, mask)  # Eq. 3; fusion.py: one kernel forward, two backward
-        return mask * trunk
+            return trunk + mask * trunk  # Eq. 3, (1 + M) * T, as the prototxt's PROD then SUM
+        return mask * trunk  # Eq. 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pre(x)

@@ -11,9 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layout import prefer_channels_last
-from .resample import upsample_bilinear
-from .units import UnitFactory, batch_norm, conv1x1, residual_add, stack_units
+from .units import UnitFactory, batch_norm, conv1x1, stack_units
 
 MASK_ACTIVATIONS = ("mixed", "channel", "spatial")
 MASK_TYPES = ("encoder_decoder", "local_conv")
@@ -82,9 +80,8 @@ class MaskHead(nn.Module):
 
 def _max_pool(x: torch.Tensor) -> torch.Tensor:
     # Caffe pooling: 3x3, stride 2, pad 0, *ceil* rounding (56 -> 28 -> 14 -> 7). MaxPool2d(3, 2, padding=1), used
-    # by the public ports, gives the same sizes on even inputs but windows shifted by one pixel. channels_last on the
-    # CPU: its NCHW max-pool and bilinear kernels are several times slower (layers/layout.py).
-    return F.max_pool2d(prefer_channels_last(x), kernel_size=3, stride=2, padding=0, ceil_mode=True)
+    # by the public ports, gives the same sizes on even inputs but windows shifted by one pixel.
+    return F.max_pool2d(x, kernel_size=3, stride=2, padding=0, ceil_mode=True)
 
 
 class EncoderDecoderMask(nn.Module):
@@ -121,19 +118,30 @@ class EncoderDecoderMask(nn.Module):
         self.head = MaskHead(chs, mask_act, preact)
 
     def _upsample(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        return upsample_bilinear(prefer_channels_last(x), ref.shape[-2:], self.align_corners)  # resample.py
+        # Caffe Interp: to the reference's actual size, which is not always twice x's (ceil-mode pooling, odd sides)
+        return F.interpolate(x, size=ref.shape[-2:], mode="bilinear", align_corners=self.align_corners)
+
+    def _merge(self, level: int, h: torch.Tensor, feat: torch.Tensor) -> torch.Tensor:
+        """``up[level](upsample(h) + skips[level](feat))``: one sum of the two inputs, then r units.
+
+        The level is picked by enumeration because TorchScript indexes a ModuleList only with literals (the same
+        loop as torchvision's feature pyramid network).
+        """
+        for i, (skip, up) in enumerate(zip(self.skips, self.up)):
+            if i == level:
+                h = up(self._upsample(h, feat) + skip(feat))
+        return h
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         """Mask for input ``x`` (output of the p pre-processing units) at the size of ``ref`` (the trunk output)."""
-        feats = []
+        feats: list[torch.Tensor] = []
         h = x  # (N, 256, 56, 56): raw residual stream, no BN-ReLU before the first pool (prototxt)
         for down in self.down:
             h = down(_max_pool(h))  # (N, 256, 28, 28), then (N, 256, 14, 14)
             feats.append(h)  # feeds both the next pool and this level's skip unit
         h = self.bottom(_max_pool(h))  # (N, 256, 7, 7): 2r units at the lowest resolution
-        for level in reversed(range(self.num_pools - 1)):
-            skip = self.skips[level](feats[level])
-            h = self.up[level](residual_add(self._upsample(h, feats[level]), skip))  # 7 -> 14, then 14 -> 28
+        for level in range(self.num_pools - 2, -1, -1):
+            h = self._merge(level, h, feats[level])  # 7 -> 14, then 14 -> 28
         return self.head(self._upsample(h, ref))  # 28 -> 56, sigmoid (mixed attention)
 
 
@@ -169,5 +177,5 @@ class LocalConvMask(nn.Module):
         self.head = MaskHead(chs, mask_act, preact)
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-        del ref  # same resolution as x by construction
+        """Mask for ``x``; ``ref`` (the trunk output) has x's resolution by construction and is not read."""
         return self.head(self.units(x))

@@ -37,16 +37,6 @@ def conv3x3(in_chs: int, out_chs: int, stride: int = 1, groups: int = 1) -> nn.C
     return nn.Conv2d(in_chs, out_chs, 3, stride=stride, padding=1, groups=groups, bias=False)
 
 
-def residual_add(out: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
-    """``out + shortcut``, written into ``out`` (a fresh convolution, BN or interpolation output no backward reads).
-
-    In place saves one trunk-sized allocation per unit: about 2% of Attention-56's fp32 eager inference on 2 CPU
-    cores (``benchmarks/fast_paths_ab.py``; torchvision's ResNets add in place too). Mixed dtypes (an fp32 shortcut
-    beside a bf16 convolution under autocast) take the promoting out-of-place add.
-    """
-    return out.add_(shortcut) if out.dtype == shortcut.dtype else out + shortcut
-
-
 class UnitFactory(Protocol):
     """Anything that builds a residual unit from ``(in_chs, out_chs, stride)``."""
 
@@ -78,7 +68,7 @@ class PreActBottleneck(nn.Module):
         out = self.conv2(F.relu(self.bn2(out), inplace=True))
         out = self.conv3(F.relu(self.bn3(out), inplace=True))
         shortcut = x if self.shortcut is None else self.shortcut(a)
-        return residual_add(out, shortcut)
+        return out + shortcut
 
 
 class ResNeXtBottleneck(nn.Module):
@@ -112,7 +102,7 @@ class ResNeXtBottleneck(nn.Module):
         out = F.relu(self.bn2(self.conv2(out)), inplace=True)
         out = self.bn3(self.conv3(out))
         shortcut = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(residual_add(out, shortcut), inplace=True)
+        return F.relu(out + shortcut, inplace=True)
 
 
 UNIT_TYPES: dict[str, type[nn.Module]] = {"preact": PreActBottleneck, "resnext": ResNeXtBottleneck}

@@ -26,11 +26,15 @@ from timm.models import build_model_with_cfg, checkpoint_seq, generate_default_c
 from torch import nn
 
 from ..layers import UNIT_TYPES, AttentionModule, batch_norm
-from ..layers.layout import prefer_channels_last
 from ..layers.soft_mask import _check_choice
+from .entry import check_input_size, cpu_channels_last
 from .released import annotate, pretrained_cfgs
 
 __all__ = ["NetSpec", "ResidualAttentionNet", "StageSpec", "NET_SPECS"]
+
+# Leaves for torch.fx: traced graphs call them as they are (models/entry.py).
+torch.fx.wrap("check_input_size")
+torch.fx.wrap("cpu_channels_last")
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
@@ -116,19 +120,17 @@ class Stem(nn.Module):
         self.kind = kind
         if kind == "imagenet":
             self.conv = nn.Conv2d(in_chans, out_chs, 7, stride=2, padding=3, bias=False)
-            self.bn = batch_norm(out_chs)
-            self.act = nn.ReLU(inplace=True)
-            self.pool = nn.MaxPool2d(3, stride=2, padding=0, ceil_mode=True)
+            self.bn: nn.Module = batch_norm(out_chs)
+            self.act: nn.Module = nn.ReLU(inplace=True)
+            self.pool: nn.Module = nn.MaxPool2d(3, stride=2, padding=0, ceil_mode=True)
             self.reduction = 4
-        else:
+        else:  # identities hold no state: the CIFAR stem's keys are stem.conv only
             self.conv = nn.Conv2d(in_chans, out_chs, 3, stride=1, padding=1, bias=False)
+            self.bn, self.act, self.pool = nn.Identity(), nn.Identity(), nn.Identity()
             self.reduction = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
-        if self.kind == "imagenet":
-            x = self.pool(self.act(self.bn(x)))
-        return x
+        return self.pool(self.act(self.bn(self.conv(x))))
 
 
 class Stage(nn.Module):
@@ -285,19 +287,12 @@ class ResidualAttentionNet(nn.Module):
         return next(size for size in range(1, 4097) if self._spatial_ok(size))
 
     def check_input(self, x: torch.Tensor) -> None:
-        """Raise a clear ValueError for an input this network cannot take (called at the start of forward)."""
-        if x.ndim != 4:
-            raise ValueError(f"Expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
-        if x.shape[1] != self.in_chans:
-            raise ValueError(
-                f"Input has {x.shape[1]} channels but the model was built with in_chans={self.in_chans}; "
-                f"create it with in_chans={x.shape[1]} or convert the images"
-            )
-        if min(x.shape[-2:]) < self.min_input_size:
-            raise ValueError(
-                f"Input size {tuple(x.shape[-2:])} is too small: the soft-mask branches of this network need at "
-                f"least {self.min_input_size}x{self.min_input_size} pixels"
-            )
+        """Raise a clear ValueError for an input this network cannot take (the forward passes check too)."""
+        check_input_size(x, self.in_chans, self.min_input_size)
+
+    def _entry(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        return cpu_channels_last(x)
 
     # ------------------------------------------------------------------------------------------ timm contract
     @torch.jit.ignore
@@ -329,10 +324,9 @@ class ResidualAttentionNet(nn.Module):
         """Features of the stem (index 0) and of each stage (1..); ``norm`` applies the final BN-ReLU to the last."""
         if output_fmt != "NCHW":
             raise ValueError(f"output_fmt must be 'NCHW', got {output_fmt!r}")
-        self.check_input(x)
         take_indices, max_index = feature_take_indices(len(self.stages) + 1, indices)
         intermediates = []
-        x = self.stem(prefer_channels_last(x))
+        x = self.stem(self._entry(x))
         if 0 in take_indices:
             intermediates.append(x)
         stages = self.stages if (torch.jit.is_scripting() or not stop_early) else self.stages[:max_index]
@@ -362,8 +356,7 @@ class ResidualAttentionNet(nn.Module):
         return self.final_act(self.norm(x))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_input(x)
-        x = self.stages(self.stem(prefer_channels_last(x)))  # memory format for the device (layers/layout.py)
+        x = self.stages(self.stem(self._entry(x)))
         return self._final_norm(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
