@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from resattn.data import ImageLoadError, create_dataset, create_loader, create_transform
+from resattn.data import ImageLoadError, create_dataset, create_transform
 
 
 def _save(path: Path, size: tuple[int, int], mode: str = "RGB", seed: int = 0) -> None:
@@ -73,6 +73,6 @@ def test_corrupt_jpeg_names_file(tree: Path) -> None:
 def test_corrupt_image_error_survives_worker(tree: Path) -> None:
     (tree / "train" / "cat" / "a.png").write_bytes(b"\x89PNG broken")
     ds = create_dataset("folder", str(tree), "train", transform=create_transform("imagenet", False, img_size=32))
-    loader = create_loader(ds, batch_size=4, train=False, num_workers=1)
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=1)
     with pytest.raises(ImageLoadError, match="a.png"):
         next(iter(loader))

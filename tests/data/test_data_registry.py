@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from resattn.data import DATASET_NAMES, DEFAULT_DATASET, create_dataset, create_transform, dataset_info
+from resattn.data import DATASET_NAMES, create_dataset, create_transform, dataset_info
 
 
 def test_unknown_name_lists_choices_and_suggests() -> None:
@@ -22,7 +22,7 @@ def test_the_no_argument_run_trains_on_fashion_mnist() -> None:
     from resattn.cli.train import resolve_train_config
 
     cfg = resolve_train_config([])
-    assert (cfg.dataset, cfg.model) == (DEFAULT_DATASET, "attention56_cifar")
+    assert (cfg.dataset, cfg.model) == ("fashion_mnist", "attention56_cifar")
     info = dataset_info(cfg.dataset)
     # Fashion-MNIST as its authors publish it: 10 classes of 28x28 grayscale images, labels 0..9 in this order
     assert (info["num_classes"], info["in_chans"], info["image_size"]) == (10, 1, 28)

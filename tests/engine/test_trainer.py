@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from resattn.data import NoisyLabels, dataset_targets
 from resattn.engine import trainer as trainer_mod
 from resattn.engine.checkpoint import CheckpointError, load_checkpoint
 from resattn.engine.config import TrainConfig
@@ -107,10 +108,10 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
 
 def test_label_noise_only_touches_training_subset(tmp_path):
     data = build_data(fake_config(tmp_path, label_noise=0.5, val_split=200))
-    clean = data["train"].clean_targets
+    clean = dataset_targets(data["train"].dataset)
     realised = (data["train"].targets != clean).float().mean().item()
     assert realised == pytest.approx(data["realised_noise"]) and 0.4 < realised < 0.6
-    assert not hasattr(data["val"], "clean_targets") and not hasattr(data["test"], "clean_targets")
+    assert not isinstance(data["val"], NoisyLabels) and not isinstance(data["test"], NoisyLabels)
 
 
 def _free_port():

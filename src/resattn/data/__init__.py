@@ -1,7 +1,7 @@
-"""Data layer: datasets, transform presets, splits, label noise and loaders for Residual Attention Networks."""
+"""Data layer: datasets, transform presets, splits, label noise and samplers for Residual Attention Networks."""
 
 from .cifar import CIFAR, CIFAR10_CLASSES
-from .datasets import DATASET_NAMES, DEFAULT_DATASET, create_dataset, dataset_info
+from .datasets import DATASET_NAMES, create_dataset, dataset_info
 from .fake import FakeDataset
 from .fashion_mnist import (
     DATA_ENV_VAR,
@@ -12,10 +12,9 @@ from .fashion_mnist import (
 )
 from .folder import ImageFolderDataset, ImageLoadError, load_rgb_image
 from .idx import read_idx
-from .label_noise import NoisyLabels, apply_label_noise, noise_transition_matrix
+from .label_noise import NoisyLabels, apply_label_noise
 from .lighting import PCALighting
-from .loader import create_loader, set_loader_epoch
-from .samplers import EpochSampler, GlobalBatchSampler
+from .samplers import GlobalBatchSampler
 from .splits import train_val_split
 from .tensor_transforms import NormalizeUint8, RandomHorizontalFlip, RandomPadCrop, ToFloatTensor, ToUint8Tensor
 from .transforms import (
@@ -43,14 +42,12 @@ __all__ = [
     "DATASET_NAMES",
     "DATA_ENV_VAR",
     "DEFAULT_CROP_PCT",
-    "DEFAULT_DATASET",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_MEAN",
     "FASHION_MNIST_STD",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "TRANSFORM_PRESETS",
-    "EpochSampler",
     "GlobalBatchSampler",
     "FakeDataset",
     "FashionMNIST",
@@ -66,16 +63,13 @@ __all__ = [
     "ToUint8Tensor",
     "apply_label_noise",
     "create_dataset",
-    "create_loader",
     "create_transform",
     "dataset_info",
     "dataset_targets",
     "fashion_mnist_search_dirs",
     "load_fashion_mnist",
     "load_rgb_image",
-    "noise_transition_matrix",
     "read_idx",
-    "set_loader_epoch",
     "train_val_split",
     "with_transform",
 ]

@@ -24,9 +24,8 @@ from .transforms import (
     IMAGENET_STD,
 )
 
-__all__ = ["DATASET_NAMES", "DEFAULT_DATASET", "create_dataset", "dataset_info"]
+__all__ = ["DATASET_NAMES", "create_dataset", "dataset_info"]
 
-DEFAULT_DATASET = "fashion_mnist"
 DATASET_NAMES: tuple[str, ...] = ("fashion_mnist", "cifar10", "cifar100", "imagenet", "folder", "fake")
 
 # Splits each dataset understands; None means "any sub-directory name" (folder datasets).

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from .views import ParentAttributes, dataset_targets
+from .views import ParentAttributes
 
-__all__ = ["NoisyLabels", "apply_label_noise", "noise_transition_matrix"]
+__all__ = ["NoisyLabels", "apply_label_noise"]
 
 
 def _check(noise_rate: float, num_classes: int) -> None:
@@ -20,30 +20,14 @@ def _check(noise_rate: float, num_classes: int) -> None:
         raise ValueError(f"label noise needs at least 2 classes, got num_classes={num_classes}")
 
 
-def noise_transition_matrix(noise_rate: float, num_classes: int) -> torch.Tensor:
-    """Builds the label-corruption matrix ``Q``, ``Q[i, j] = P(noisy label j | true label i)``.
-
-    Args:
-        noise_rate: ``1 - r``; ``r`` is the diagonal (probability of keeping the true label).
-        num_classes: ``K``.
-
-    Returns:
-        float64 ``(K, K)`` matrix with ``r`` on the diagonal and ``(1 - r) / (K - 1)`` elsewhere.
-    """
-    _check(noise_rate, num_classes)
-    off = noise_rate / (num_classes - 1) if num_classes > 1 else 0.0
-    q = torch.full((num_classes, num_classes), off, dtype=torch.float64)
-    q.fill_diagonal_(1.0 - noise_rate)
-    return q
-
-
 def apply_label_noise(
     targets: Sequence[int] | torch.Tensor, noise_rate: float, num_classes: int, seed: int
 ) -> tuple[torch.Tensor, float]:
-    """Draws noisy labels from ``Q`` (see :func:`noise_transition_matrix`), once, from a seed.
+    """Draws noisy labels once, from a seed, by the label-corruption matrix ``Q`` of the noisy-label experiment.
 
-    Each label is kept with probability ``r = 1 - noise_rate``, otherwise replaced by one of the other ``K - 1``
-    classes uniformly, which is exactly sampling row ``y`` of ``Q``. Apply this to the training subset only.
+    ``Q[i, j] = P(noisy label j | true label i)`` is ``r = 1 - noise_rate`` on the diagonal and ``(1 - r) / (K - 1)``
+    elsewhere: each label is kept with probability ``r``, otherwise replaced by one of the other ``K - 1`` classes
+    uniformly, which is sampling row ``y`` of ``Q``. Apply this to the training subset only.
 
     Args:
         targets: True labels in ``[0, num_classes)``.
@@ -81,8 +65,7 @@ class NoisyLabels(ParentAttributes, Dataset):
         noisy_targets: One label per item of ``dataset``.
 
     Attributes:
-        targets: The noisy labels (int64 tensor).
-        clean_targets: The wrapped dataset's labels, if it exposes them.
+        targets: The noisy labels (int64 tensor); the wrapped dataset keeps the clean ones.
     """
 
     def __init__(self, dataset: Dataset, noisy_targets: Sequence[int] | torch.Tensor) -> None:
@@ -92,10 +75,6 @@ class NoisyLabels(ParentAttributes, Dataset):
         self.dataset = dataset
         self.targets = targets
         self._labels: list[int] = targets.tolist()
-
-    @property
-    def clean_targets(self) -> torch.Tensor:
-        return dataset_targets(self.dataset)
 
     def __len__(self) -> int:
         return len(self._labels)

@@ -23,7 +23,6 @@ __all__ = [
     "get_world_size",
     "init_distributed",
     "is_dist_initialized",
-    "is_main_process",
 ]
 
 
@@ -44,11 +43,6 @@ class DistInfo:
     world_size: int
     local_rank: int
     device: torch.device
-
-    @property
-    def is_main(self) -> bool:
-        """Whether this is the rank-0 process, the one that logs and writes files."""
-        return self.rank == 0
 
 
 def _env_int(name: str, default: int) -> int:
@@ -149,11 +143,6 @@ def get_rank() -> int:
 def get_world_size() -> int:
     """Number of processes in the default group, 1 when not distributed."""
     return dist.get_world_size() if is_dist_initialized() else 1
-
-
-def is_main_process() -> bool:
-    """Whether this process is rank 0 (always True when not distributed)."""
-    return get_rank() == 0
 
 
 def cleanup() -> None:
