@@ -39,6 +39,9 @@ def test_a_few_steps_leave_every_output(tmp_path):
     rows = (out / "summary.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,train_loss,val_loss,val_top1,val_top5,lr,images_per_s,wall_s")
     assert len(rows) == 3  # header + evaluations at steps 2 and 4
+    # The whole training state is tensors and built-in values: torch's weights-only loader takes it as it is.
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert {"model", "optimizer", "rng", "config", "step"} <= state.keys()
 
 
 def test_killed_and_resumed_run_is_bit_identical(tmp_path, monkeypatch):

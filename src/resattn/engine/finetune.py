@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from ..data.input_spec import InputSpec
 from ..models.factory import check_model_name, create_model
-from .checkpoint import CheckpointError, load_checkpoint, load_weights, strip_state_dict_prefixes
+from .checkpoint import CheckpointError, checkpoint_weights, load_checkpoint, load_safetensors
 from .recorded_input import config_beside, recorded_spec, spec_from_pretrained_cfg
 
 __all__ = ["FinetuneReport", "WeightSource", "adapt_stem_weight", "apply_initial_weights", "init_from_source",
@@ -81,22 +80,14 @@ def _from_tag(tag: str) -> WeightSource:
                         spec_from_pretrained_cfg(cfg, in_chans))
 
 
-def _safetensors_meta(path: Path) -> dict[str, str]:
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path} is not a readable safetensors file: {err}") from err
-
-
 def _from_file(path: Path) -> WeightSource:
     if not path.is_file():
         raise FileNotFoundError(f"--initial-checkpoint {path} does not exist")
     if path.suffix == ".safetensors":
-        meta = _safetensors_meta(path)
+        state, meta = load_safetensors(path)
         name, args = meta.get("model"), json.loads(meta.get("model_args", "{}"))
         classes = json.loads(meta.get("class_names", "[]"))
-        config, dataset, state = config_beside(path), meta.get("dataset"), load_weights(path)
+        config, dataset = config_beside(path), meta.get("dataset")
     else:
         ckpt = load_checkpoint(path)
         if "model_name" not in ckpt:
@@ -105,7 +96,7 @@ def _from_file(path: Path) -> WeightSource:
         name, args = ckpt["model_name"], dict(ckpt.get("model_args") or {})
         classes, config, dataset = list(ckpt.get("class_names") or []), ckpt.get("config") or {}, ckpt.get("dataset")
         # The weights the run selected and exported to best.safetensors: the EMA ones when it kept an EMA.
-        state = strip_state_dict_prefixes(ckpt["ema"] if ckpt.get("ema") else ckpt["model"])
+        state = checkpoint_weights(ckpt, "ema" if ckpt.get("ema") else "model", path)
     in_chans = int(args.get("in_chans", 3))
     return WeightSource(str(path), name, args, state, classes, recorded_spec(dataset, config, in_chans))
 

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from ..models.factory import check_model_name, create_model
-from .checkpoint import CheckpointError, load_checkpoint, load_weights
+from .checkpoint import CheckpointError, checkpoint_weights, load_checkpoint, load_safetensors
 
 
 @dataclass
@@ -21,14 +20,6 @@ class LoadedModel:
     dataset: str | None = None
     class_names: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-
-
-def _safetensors_metadata(path: Path) -> dict[str, str]:
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path} is not a readable safetensors file: {err}") from err
 
 
 def load_state_checked(model: nn.Module, state: dict, path: Path, name: str, args: dict) -> None:
@@ -77,12 +68,12 @@ def load_model(
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint {path} does not exist")
     if path.suffix == ".safetensors":
-        meta = _safetensors_metadata(path)
+        state, meta = load_safetensors(path)
         name = model or meta.get("model")
         if name is None:
             raise CheckpointError(f"{path} names no model in its metadata; pass --model")
         args = json.loads(meta.get("model_args", "{}"))
-        state, dataset, classes, config = load_weights(path), meta.get("dataset"), [], {}
+        dataset, classes, config = meta.get("dataset"), [], {}
         if "class_names" in meta:
             classes = json.loads(meta["class_names"])
     else:
@@ -90,7 +81,7 @@ def load_model(
         if "model_name" not in ckpt:
             raise CheckpointError(f"{path} is not a resattn training checkpoint (no model_name)")
         name, args = model or ckpt["model_name"], dict(ckpt.get("model_args") or {})
-        state = load_weights(path, which=which)
+        state = checkpoint_weights(ckpt, which, path)
         dataset, classes, config = ckpt.get("dataset"), list(ckpt.get("class_names") or []), ckpt.get("config", {})
     check_model_name(name)
     args.update(model_kwargs)
