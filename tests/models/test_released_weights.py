@@ -83,3 +83,12 @@ def test_mask_health_in_the_metadata_is_what_the_weights_measure():
     for stage, value in stated["contrast_per_stage"].items():
         assert measured[stage] == pytest.approx(value, rel=0.3, abs=2e-4), stage
     assert sorted(s for s, v in measured.items() if v < FLAT_CONTRAST) == sorted(stated["flat_stages"])
+
+
+def test_release_metadata_is_the_datasets():
+    from resattn.data import FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, dataset_info
+
+    rel = RELEASED[TAG]
+    assert rel["dataset"] == "fashion_mnist" and dataset_info(rel["dataset"])["num_classes"] == len(rel["class_names"])
+    assert tuple(rel["class_names"]) == FASHION_MNIST_CLASSES
+    assert (rel["mean"], rel["std"]) == (FASHION_MNIST_MEAN, FASHION_MNIST_STD)

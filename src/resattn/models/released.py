@@ -16,19 +16,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..data.fashion_mnist import FASHION_MNIST_CLASSES
-from ..data.transforms import FASHION_MNIST_MEAN, FASHION_MNIST_STD
-
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 RELEASED: dict[str, dict[str, Any]] = {
     "attention56_cifar.fmnist": dict(
         file="attention56_cifar_fmnist.safetensors",
         dataset="fashion_mnist",
-        class_names=list(FASHION_MNIST_CLASSES),
+        # The dataset's labels 0..9 and its normalisation, as the weights were trained with them; plain data here,
+        # so that the models do not depend on the data package (tests check them against resattn.data).
+        class_names=["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                     "Ankle boot"],
         input_size=(1, 28, 28),
-        mean=FASHION_MNIST_MEAN,
-        std=FASHION_MNIST_STD,
+        mean=(0.2860,),
+        std=(0.3530,),
         recipe="configs/fashion_mnist_release.yaml",
         test_top1=95.18,  # resattn validate ... --split test, CPU fp32, 2026-11-27 (bf16 in the trainer: 95.20)
         test_top5=99.93,
