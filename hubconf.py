@@ -11,7 +11,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src
 
 dependencies = ["torch", "timm"]
 
-from resattn.models import residual_attention as _ra  # noqa: E402
-from resattn.models.preact_resnet import preact_resnet164_cifar  # noqa: E402, F401
+from resattn.models import NET_SPECS, registry  # noqa: E402
 
-globals().update({name: getattr(_ra, name) for name in _ra.NET_SPECS if hasattr(_ra, name)})
+globals().update({name: getattr(registry, name) for name in NET_SPECS})

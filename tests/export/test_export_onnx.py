@@ -8,7 +8,7 @@ from torch import nn
 
 import resattn
 from resattn.export import check_inputs, check_onnx, export_onnx, fold_batchnorm, load_onnx
-from resattn.models.residual_attention import NetSpec, ResidualAttentionNet, StageSpec
+from resattn.models import NetSpec, ResidualAttentionNet, StageSpec
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from resattn.export import export_pt2, load_pt2
-from resattn.models.residual_attention import NetSpec, ResidualAttentionNet, StageSpec
+from resattn.models import NetSpec, ResidualAttentionNet, StageSpec
 
 
 def test_pt2_round_trip_dynamic_batch_and_size(tmp_path):

@@ -1,7 +1,8 @@
-"""The model zoo. Importing this package registers every model with timm."""
+"""The model zoo. Importing this package registers every model with timm (models/registry.py)."""
 
-from . import preact_resnet, residual_attention  # noqa: F401  (registration side effects)
+from . import registry  # noqa: F401  (registers the zoo with timm)
 from .factory import create_model, list_models
-from .residual_attention import NET_SPECS, NetSpec, ResidualAttentionNet, StageSpec
+from .residual_attention import ResidualAttentionNet
+from .specs import NET_SPECS, NetSpec, StageSpec
 
 __all__ = ["NET_SPECS", "NetSpec", "ResidualAttentionNet", "StageSpec", "create_model", "list_models"]

@@ -8,7 +8,7 @@ import fnmatch
 import timm
 from torch import nn
 
-from .residual_attention import NET_SPECS
+from .specs import NET_SPECS
 
 
 def list_models(filter: str = "") -> list[str]:

@@ -1,7 +1,6 @@
-"""Residual Attention Networks (Wang et al., CVPR 2017): one parameterised network, every paper variant as data.
-
-Layout follows timm's model files: specs (data) -> network class -> default cfgs -> ``_create`` -> two-line
-``@register_model`` factories. ``paper.md`` (shared spec) holds the sources for every number below.
+"""The Residual Attention Network (Wang et al., CVPR 2017): one parameterised network class; every paper variant
+is a ``NetSpec`` (models/specs.py), registered with timm in models/registry.py. docs/architecture.md gives the
+source of every operator.
 
 State-dict keys are public API and pinned by ``tests/models/test_state_dict_keys.py``::
 
@@ -17,95 +16,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
-from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.layers import ClassifierHead
-from timm.models import build_model_with_cfg, checkpoint_seq, generate_default_cfgs, register_model
+from timm.models import checkpoint_seq
 from torch import nn
 
 from ..layers import UNIT_TYPES, AttentionModule, batch_norm
 from ..layers.soft_mask import _check_choice
 from .entry import check_input_size, cpu_channels_last
-from .released import annotate, pretrained_cfgs
+from .specs import NetSpec
 
-__all__ = ["NetSpec", "ResidualAttentionNet", "StageSpec", "NET_SPECS"]
+__all__ = ["ResidualAttentionNet", "Stem"]
 
 # Leaves for torch.fx: traced graphs call them as they are (models/entry.py).
 torch.fx.wrap("check_input_size")
 torch.fx.wrap("cpu_channels_last")
-
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    """One stage: ``units_before`` residual units (the first projects / downsamples), ``modules`` Attention
-    Modules whose masks use ``num_pools`` max-poolings, then ``units_after`` residual units."""
-
-    out_chs: int
-    stride: int
-    units_before: int
-    modules: int = 0
-    num_pools: int = 0
-    units_after: int = 0
-
-
-@dataclass(frozen=True)
-class NetSpec:
-    """A whole network as data. ``stem``: "imagenet" (7x7/2 conv, BN, ReLU, max-pool) or "cifar" (3x3 conv)."""
-
-    stem: str
-    stem_chs: int
-    stages: tuple[StageSpec, ...]
-    unit: str = "preact"
-    p: int = 1
-    t: int = 2
-    r: int = 1
-    lowest_units: int | None = None  # None: 2r at the mask's lowest resolution (paper Fig. 2)
-
-
-def imagenet_spec(modules: tuple[int, int, int], unit: str = "preact", p: int = 1, t: int = 2, r: int = 1) -> NetSpec:
-    """Paper Table 2: stages at 56 / 28 / 14 with 3 / 2 / 1 mask poolings (smallest mask map 7x7), then 3 units."""
-    m1, m2, m3 = modules
-    stages = (
-        StageSpec(256, 1, 1, m1, 3),  # pre_res_1 (64 -> 256), AttentionA_*
-        StageSpec(512, 2, 1, m2, 2),  # pre_res_2, AttentionB_*
-        StageSpec(1024, 2, 1, m3, 1),  # pre_res_3, AttentionC_*
-        StageSpec(2048, 2, 3),  # post_res_4_1 .. post_res_4_3
-    )
-    return NetSpec("imagenet", 64, stages, unit, p, t, r)
-
-
-def cifar_spec(m: int, p: int = 1, t: int = 2, r: int = 1, lowest_units: int | None = None) -> NetSpec:
-    """design.md section 2: 3x3 conv (16), stages 64 / 128 / 256 at 32 / 16 / 8, one unit before and one after
-    the m modules of each stage ("two Residual Units at each stage"), mask poolings 3 / 2 / 1. Depth 36m + 20."""
-    layout = ((64, 1, 3), (128, 2, 2), (256, 2, 1))  # (width, stride, mask poolings)
-    stages = tuple(StageSpec(chs, stride, 1, m, pools, 1) for chs, stride, pools in layout)
-    return NetSpec("cifar", 16, stages, "preact", p, t, r, lowest_units)
-
-
-NET_SPECS: dict[str, NetSpec] = {
-    "attention56": imagenet_spec((1, 1, 1)),
-    "attention92": imagenet_spec((1, 2, 3)),
-    "attention128": imagenet_spec((3, 3, 3)),
-    "attention164": imagenet_spec((4, 4, 4)),
-    "attention236": imagenet_spec((6, 6, 6)),
-    "attention452": imagenet_spec((6, 6, 6), p=2, t=4, r=3),
-    "attentionnext56": imagenet_spec((1, 1, 1), unit="resnext"),
-    "attentionnext92": imagenet_spec((1, 2, 3), unit="resnext"),
-    "attention56_cifar": cifar_spec(1),
-    "attention92_cifar": cifar_spec(2),
-    "attention128_cifar": cifar_spec(3),
-    "attention164_cifar": cifar_spec(4),
-    "attention236_cifar": cifar_spec(6),
-    # Paper Table 6: {p=2, t=4, r=3}, 6 modules per stage, 8.6 M params. With 2r = 6 units at the lowest mask level
-    # the layout has 10.18 M; with r = 3 it has 8.53 M, the closest choice (docs/model_zoo.md). Pass lowest_units=6
-    # for the Fig. 2 rule.
-    "attention452_cifar": cifar_spec(6, p=2, t=4, r=3, lowest_units=3),
-}
 
 
 class Stem(nn.Module):
@@ -364,134 +290,3 @@ class ResidualAttentionNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
-
-
-# ------------------------------------------------------------------------------------------------ default cfgs
-def _cfg(**kwargs) -> dict:
-    cfg = dict(
-        url="", num_classes=1000, input_size=(3, 224, 224), pool_size=(7, 7), crop_pct=0.875,
-        interpolation="bilinear", mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD,
-        first_conv="stem.conv", classifier="head.fc", license="apache-2.0",
-    )
-    return {**cfg, **kwargs}
-
-
-def _cifar_cfg(**kwargs) -> dict:
-    return _cfg(num_classes=10, input_size=(3, 32, 32), pool_size=(8, 8), crop_pct=1.0, mean=CIFAR10_MEAN,
-                std=CIFAR10_STD, **kwargs)
-
-
-default_cfgs = generate_default_cfgs({
-    "attention56": _cfg(),
-    "attention92": _cfg(test_input_size=(3, 320, 320), test_crop_pct=1.0),  # paper Table 7: tested at 320
-    "attention128": _cfg(),
-    "attention164": _cfg(),
-    "attention236": _cfg(),
-    "attention452": _cfg(),
-    "attentionnext56": _cfg(),
-    "attentionnext92": _cfg(),
-    **{f"attention{d}_cifar": _cifar_cfg() for d in (56, 92, 128, 164, 236, 452)},
-    # released weights (models/released.py); listed after the untagged names, which stay the defaults
-    **pretrained_cfgs(lambda **kw: _cfg(pool_size=(7, 7), crop_pct=1.0, **kw)),
-})
-for _default in default_cfgs.values():
-    # timm makes the first tag with weights an architecture's default; the untagged (CIFAR, 3-channel) cfg stays the
-    # default here, so `create_model("attention56_cifar")` keeps its shape and a release is asked for by its tag.
-    if "" in _default.tags:
-        _default.tags.remove("")
-        _default.tags.appendleft("")
-
-
-def _create(variant: str, pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    num_features = len(NET_SPECS[variant].stages) + 1
-    model = build_model_with_cfg(
-        ResidualAttentionNet, variant, pretrained, spec=NET_SPECS[variant],
-        feature_cfg=dict(feature_cls="getter", out_indices=tuple(range(num_features))), **kwargs,
-    )
-    annotate(model)
-    return model
-
-
-# ---------------------------------------------------------------------------------------------------- factories
-@register_model
-def attention56(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-56 (paper Table 2): modules (1, 1, 1), 31.81 M params, 6.27 GMACs at 224."""
-    return _create("attention56", pretrained, **kwargs)
-
-
-@register_model
-def attention92(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-92 (paper Table 2): modules (1, 2, 3), 52.47 M params, 10.53 GMACs at 224."""
-    return _create("attention92", pretrained, **kwargs)
-
-
-@register_model
-def attention128(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-128 at ImageNet scale (not in the paper): modules (3, 3, 3)."""
-    return _create("attention128", pretrained, **kwargs)
-
-
-@register_model
-def attention164(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-164 at ImageNet scale (not in the paper): modules (4, 4, 4)."""
-    return _create("attention164", pretrained, **kwargs)
-
-
-@register_model
-def attention236(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-236 at ImageNet scale (not in the paper): modules (6, 6, 6)."""
-    return _create("attention236", pretrained, **kwargs)
-
-
-@register_model
-def attention452(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """Attention-452 at ImageNet scale (not in the paper): {p=2, t=4, r=3}, modules (6, 6, 6)."""
-    return _create("attention452", pretrained, **kwargs)
-
-
-@register_model
-def attentionnext56(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """AttentionNeXt-56 (official prototxt): ResNeXt 32x4d post-activation units, modules (1, 1, 1)."""
-    return _create("attentionnext56", pretrained, **kwargs)
-
-
-@register_model
-def attentionnext92(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """AttentionNeXt-92 (official prototxt): ResNeXt 32x4d post-activation units, modules (1, 2, 3)."""
-    return _create("attentionnext92", pretrained, **kwargs)
-
-
-@register_model
-def attention56_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-56 (paper section 4.1, m = 1)."""
-    return _create("attention56_cifar", pretrained, **kwargs)
-
-
-@register_model
-def attention92_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-92 (paper Table 6: 1.9 M params, m = 2)."""
-    return _create("attention92_cifar", pretrained, **kwargs)
-
-
-@register_model
-def attention128_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-128 (paper Table 3, m = 3)."""
-    return _create("attention128_cifar", pretrained, **kwargs)
-
-
-@register_model
-def attention164_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-164 (paper Table 3 and Fig. 4, m = 4)."""
-    return _create("attention164_cifar", pretrained, **kwargs)
-
-
-@register_model
-def attention236_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-236 (paper Table 6: 5.1 M params, m = 6)."""
-    return _create("attention236_cifar", pretrained, **kwargs)
-
-
-@register_model
-def attention452_cifar(pretrained: bool = False, **kwargs) -> ResidualAttentionNet:
-    """CIFAR Attention-452 (paper Table 6: 8.6 M params; {p=2, t=4, r=3}, m = 6)."""
-    return _create("attention452_cifar", pretrained, **kwargs)
