@@ -3,7 +3,8 @@
     python scripts/gpu/probe_train_speed.py -c configs/fashion_mnist_release.yaml --iters 300 --output /tmp/probe
 
 Prints one JSON line: steps/s and images/s over the last two thirds of the steps (the first third holds worker
-start-up and cuDNN's kernel search). scripts/gpu_session.sh uses it to size the release run to the GPU lease.
+start-up and cuDNN's kernel search). scripts/gpu_benchmark_train_reproduce.sh uses it to size the release run to
+the time left.
 """
 
 from __future__ import annotations

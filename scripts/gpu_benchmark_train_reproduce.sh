@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Everything measured on a GPU lent for 15 minutes, as one command: a CUDA smoke test, the GPU benchmark table
-# alone on the card, then the release training of the Fashion-MNIST weights beside the reproduction grids of
-# Tables 1, 3 and 5, each sized to what is left of DEADLINE seconds.
+# One GPU's measurements as one command that ends within DEADLINE seconds: a CUDA smoke test, the GPU benchmark
+# table alone on the card, then the release training of the Fashion-MNIST weights beside the reproduction grids of
+# Tables 1, 3 and 5, each sized to what is left of DEADLINE.
 #
-#   OUT=/tmp/gpu DEADLINE=540 ./scripts/gpu_session.sh       # on a machine with one CUDA GPU, from the repo root
+#   OUT=/tmp/gpu DEADLINE=540 ./scripts/gpu_benchmark_train_reproduce.sh   # one CUDA GPU, from the repo root
 #
 # Writes to $OUT: env.txt, gpu.tar.gz (benchmark tables and JSON, logs, the release run folder without its optimizer
 # checkpoints, the grids' run folders without weights) and attention56_cifar_fmnist.safetensors.
