@@ -1,4 +1,4 @@
-"""Bad input gets a clear error that names the value and what is allowed (issue 2)."""
+"""Bad input gets a clear error that names the value and what is allowed."""
 
 import pytest
 import torch

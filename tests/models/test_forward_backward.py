@@ -1,5 +1,5 @@
 """Every registered model runs at its default size, at odd non-square sizes, at batch 1 in eval mode and with one
-input channel (issue 2, "Done when")."""
+input channel."""
 
 import pytest
 import torch

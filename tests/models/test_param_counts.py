@@ -1,4 +1,4 @@
-"""Sizes against the official prototxt and the paper (issue 2, "Done when")."""
+"""Sizes against the official prototxts and the paper (Tables 2, 6 and 7; docs/model_zoo.md)."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""timm's model contract (design.md section 6), over the whole registry."""
+"""timm's model contract over the whole registry: registration, the classifier and feature methods,
+forward_intermediates, features_only, gradient checkpointing, and loading through torch.hub."""
 
 import pytest
 import timm

@@ -1,4 +1,5 @@
-"""The official mask topology, counted operator by operator against the prototxt (paper.md sections 4.3, 8.5).
+"""The official mask topology, counted operator by operator against the prototxt (docs/architecture.md, "The soft
+mask branch").
 
 A public port that adds the trunk output and the pre-pool tensor into the mask branch has more tensor additions
 than the prototxt's Eltwise layers and fails ``test_attention56_operator_counts``; ``test_counter_catches_ports``
@@ -59,7 +60,7 @@ def count_ops(model, size=224):
     return counter.counts
 
 
-# Layer counts of Attention-56-deploy.prototxt / Attention-92-deploy.prototxt (paper.md section 4.3):
+# Layer counts of Attention-56-deploy.prototxt / Attention-92-deploy.prototxt (official release, commit bc207a8):
 # Pooling = stem max-pool + mask max-pools (3 + 2 + 1 per module) + the final average pool; Eltwise = SUM + PROD.
 PROTOTXT = {
     "attention56": dict(Convolution=110, BN=107, ReLU=107, Eltwise=42, Pooling=8, Interp=6, Sigmoid=3),

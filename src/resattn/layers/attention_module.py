@@ -10,7 +10,7 @@ from .units import UnitFactory, stack_units
 
 
 class AttentionModule(nn.Module):
-    """One Attention Module with hyper-parameters p, t, r (paper Fig. 2 caption; paper.md section 1.2).
+    """One Attention Module with hyper-parameters p, t, r (paper section 3, Fig. 2 and its caption).
 
     ::
 

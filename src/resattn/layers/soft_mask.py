@@ -1,4 +1,5 @@
-"""Soft-mask branch of the Attention Module (paper section 3.2 and 3.3, Fig. 2; paper.md sections 1.3 and 3).
+"""Soft-mask branch of the Attention Module (paper sections 3.2 and 3.3, Fig. 2; docs/architecture.md, "The soft
+mask branch", operator by operator against the official prototxts).
 
 Shapes in the comments are for stage 1 of Attention-56 at 224x224 input (C = 256, trunk at 56x56, k = 3).
 """

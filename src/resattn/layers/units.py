@@ -1,6 +1,6 @@
 """Residual Units: the building blocks of every trunk and soft-mask branch.
 
-Two unit families appear in the official release (paper.md section 1.4 and 8.4):
+Two unit families appear in the official release (docs/architecture.md, "Residual units"):
 
 * ``PreActBottleneck``: He et al.'s pre-activation bottleneck, used by Attention-56/92 and the CIFAR family.
 * ``ResNeXtBottleneck``: the post-activation ResNeXt unit (cardinality 32) of the AttentionNeXt prototxts.
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # Caffe's BN layer keeps a moving average with factor 0.9, i.e. PyTorch momentum 0.1, and eps 1e-5
-# (paper.md section 1.5): these are PyTorch's defaults, spelled out so that nobody "fixes" them.
+# (docs/architecture.md, "Residual units"): these are PyTorch's defaults, spelled out so that nobody "fixes" them.
 BN_MOMENTUM = 0.1
 BN_EPS = 1e-5
 
@@ -44,7 +44,7 @@ class UnitFactory(Protocol):
 
 
 class PreActBottleneck(nn.Module):
-    """Pre-activation bottleneck (paper.md section 1.4).
+    """Pre-activation bottleneck (He et al., "Identity Mappings in Deep Residual Networks"), as in the prototxts.
 
     ``y = conv3(relu(bn3(conv2(relu(bn2(conv1(a))))))) + shortcut``, ``a = relu(bn1(x))``. The bottleneck width is
     ``out_chs // 4``, the stride sits on the 3x3, and the projection (only when the shape changes) is a 1x1 conv
@@ -72,7 +72,7 @@ class PreActBottleneck(nn.Module):
 
 
 class ResNeXtBottleneck(nn.Module):
-    """Post-activation ResNeXt unit of the AttentionNeXt prototxts (paper.md section 8.4).
+    """Post-activation ResNeXt unit of the AttentionNeXt prototxts (AttentionNeXt-56/92-deploy.prototxt).
 
     ``conv1x1 -> BN -> ReLU -> grouped conv3x3 (stride) -> BN -> ReLU -> conv1x1 -> BN``, plus identity or
     ``conv1x1 (stride) -> BN`` shortcut, then ``SUM -> ReLU``. Width ``out_chs // 2`` with cardinality 32: the

@@ -1,8 +1,8 @@
 """What the paper (arXiv v1) says about each network's size, for ``resattn info`` and the zoo docs.
 
-``gmacs`` are the paper's "FLOPs", which are multiply-adds (paper.md section 4.3). Counts derived from the official
-prototxts (31.81 M / 6.27 G for Attention-56, 52.47 M / 10.53 G for Attention-92) are what this package matches;
-the paper's 51.3 M for Attention-92 is a reporting discrepancy (paper.md section 4.3).
+``gmacs`` are the paper's "FLOPs", which are multiply-adds. Counts derived from the official prototxts (31.81 M /
+6.27 G for Attention-56, 52.47 M / 10.53 G for Attention-92) are what this package matches; the paper's 51.3 M for
+Attention-92 disagrees with its own prototxt (docs/architecture.md, "The ImageNet networks").
 """
 
 from __future__ import annotations
