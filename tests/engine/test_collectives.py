@@ -11,10 +11,10 @@ from rank_runner import assert_all_succeeded, run_ranks
 from strict_group import available as stand_in_available
 
 from resattn.engine import collectives as co
+from resattn.engine.common import eval_loader
 from resattn.engine.loop import evaluate
 from resattn.engine.sharded_eval import ShardBatches
 from resattn.engine.stop import StopVote
-from resattn.engine.trainer import eval_loader
 
 needs_gloo = pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                                 reason="needs torch.distributed with gloo")

@@ -40,8 +40,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         return run_mask_health(args)
     from ..analysis.response import plot_responses, relative_mean_response, stage_mean_responses
     from ..data import create_dataset, create_transform, dataset_info
+    from ..engine.common import eval_loader, resolve_device
     from ..engine.restore import load_model
-    from ..engine.trainer import eval_loader, resolve_device
 
     sources = [("checkpoint", c) for c in args.checkpoint] + [("model", m) for m in args.model]
     if not sources:
@@ -81,11 +81,10 @@ def run_mask_health(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..analysis.mask_health import analyze_masks
+    from ..engine.common import eval_loader, evaluation_data, resolve_device
     from ..engine.loop import evaluate
     from ..engine.restore import load_model
-    from ..engine.trainer import eval_loader, resolve_device
     from ..viz.recorder import mask_modules
-    from .evaluate import evaluation_data
 
     if bool(args.checkpoint) == bool(args.model):
         raise ValueError("Give one of --checkpoint PATH or --model NAME (with --pretrained for released weights)")

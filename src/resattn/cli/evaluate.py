@@ -41,42 +41,17 @@ def add_validate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
+    from ..engine.common import resolve_device
     from ..engine.restore import load_model
-    from ..engine.trainer import resolve_device
 
     loaded = load_model(args.checkpoint, args.model, args.pretrained, which="ema" if args.ema else "model")
     device = resolve_device(args.device)
     return loaded, device
 
 
-def evaluation_data(loaded, dataset: str | None, data_dir: str | None, split: str, img_size: int | None = None,
-                    crop_pct: float | None = None):
-    """The dataset name and the eval-transformed ``split`` ("train", "val" = carved from train with the checkpoint's
-    seed, "test" = the held-out set) for a loaded model."""
-    from ..data import create_dataset, create_transform, dataset_info, train_val_split
-    from ..engine.trainer import test_split_name
-
-    dataset = dataset or loaded.dataset
-    if dataset is None:
-        raise ValueError("This model does not say which dataset it was trained on; pass --dataset")
-    info = dataset_info(dataset)
-    tf = create_transform(info["transform_preset"], train=False, img_size=img_size or info["image_size"],
-                          crop_pct=crop_pct)
-    if split == "val":
-        cfg = loaded.config
-        if not cfg:
-            raise ValueError("--split val needs a training checkpoint (it holds the seed of the split)")
-        full = create_dataset(dataset, data_dir or cfg.get("data_dir"), "train")
-        _, data = train_val_split(full, cfg["val_split"], cfg["seed"], train_transform=tf, val_transform=tf)
-    else:  # "test" is ImageNet's val/ folder: the held-out set the paper reports on
-        split = test_split_name(info, data_dir) if split == "test" else split
-        data = create_dataset(dataset, data_dir, split, transform=tf)
-    return dataset, info, data
-
-
 def run_validate(args: argparse.Namespace) -> int:
+    from ..engine.common import AMP_DTYPES, eval_loader, evaluation_data
     from ..engine.loop import evaluate
-    from ..engine.trainer import AMP_DTYPES, eval_loader
 
     loaded, device = _load(args)
     dataset, info, data = evaluation_data(loaded, args.dataset, args.data_dir, args.split, args.img_size,

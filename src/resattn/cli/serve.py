@@ -54,8 +54,8 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     import torch
 
+    from ..engine.common import resolve_device
     from ..engine.restore import load_model
-    from ..engine.trainer import resolve_device
     from .evaluate import model_input_spec
 
     if args.checkpoint is None and args.model is None:

@@ -77,7 +77,7 @@ def run_visualize(args: argparse.Namespace) -> int:
     from ..analysis.mask_health import FLAT_CONTRAST, MaskHealthMeter
     from ..data import dataset_info
     from ..data.input_spec import read_input, spec_transform
-    from ..engine.trainer import resolve_device
+    from ..engine.common import resolve_device
     from ..viz import record_masks
     from ..viz.recorder import owner_name
 

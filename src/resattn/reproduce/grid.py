@@ -116,8 +116,8 @@ def _claim(run_dir: Path) -> bool:
 
 def _response(run_dir: Path, dataset: str, data_dir: str | None) -> list[float]:
     from ..analysis.response import relative_mean_response, stage_mean_responses
+    from ..engine.common import eval_loader
     from ..engine.restore import load_model
-    from ..engine.trainer import eval_loader
 
     model = load_model(checkpoint=run_dir / "best.pt").model
     responses = stage_mean_responses(model, eval_loader(_test_images(dataset, data_dir), 200, 0))
@@ -140,9 +140,9 @@ def _mask_health(run_dir: Path, dataset: str, data_dir: str | None) -> dict[str,
     import torch
 
     from ..analysis.mask_health import analyze_masks
+    from ..engine.common import eval_loader
     from ..engine.loop import evaluate
     from ..engine.restore import load_model
-    from ..engine.trainer import eval_loader
     from ..viz.recorder import mask_modules
 
     model = load_model(checkpoint=run_dir / "best.pt").model
