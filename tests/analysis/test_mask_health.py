@@ -15,9 +15,10 @@ from resattn.analysis.mask_health import (
     knock_out_masks,
     stage_contrast,
 )
-from resattn.engine import trainer as trainer_mod
+from resattn.engine import metrics_writer
+from resattn.engine.builders import param_groups
 from resattn.engine.loop import evaluate
-from resattn.engine.trainer import param_groups, train
+from resattn.engine.trainer import train
 from resattn.layers.soft_mask import MaskActivation
 from resattn.viz.recorder import record_masks
 
@@ -159,7 +160,7 @@ def test_param_groups_split_the_mask_branches():
 def test_training_logs_stage_contrast_and_says_once_when_masks_go_flat(tmp_path, monkeypatch, capsys):
     from resattn.engine.config import TrainConfig
 
-    monkeypatch.setattr(trainer_mod, "flat_stages", lambda contrast: flat_stages(contrast, threshold=1e9))
+    monkeypatch.setattr(metrics_writer, "flat_stages", lambda contrast: flat_stages(contrast, threshold=1e9))
     cfg = TrainConfig().update(dict(model="attention56_cifar", dataset="fake", val_split=100, epochs=None, iters=4,
                                     batch_size=8, eval_interval=2, warmup_iters=1, amp="none",
                                     channels_last=False, output=str(tmp_path / "run"), progress="log", seed=0,

@@ -10,10 +10,11 @@ import torch.multiprocessing as mp
 
 from resattn.data import NoisyLabels, dataset_targets
 from resattn.engine import trainer as trainer_mod
+from resattn.engine.builders import build_data
 from resattn.engine.checkpoint import CheckpointError, load_checkpoint
 from resattn.engine.config import TrainConfig
 from resattn.engine.loop import NonFiniteLossError
-from resattn.engine.trainer import Run, build_data, train
+from resattn.engine.trainer import Run, train
 
 
 def fake_config(tmp_path, name="run", **kwargs):
