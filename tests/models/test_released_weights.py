@@ -25,7 +25,7 @@ def test_release_loads_offline_through_timm_with_its_metadata():
     assert model.num_classes == 10 and model.stem.conv.in_channels == 1
     assert len(cfg["class_names"]) == 10 and cfg["class_names"][0] == "T-shirt/top"
     assert (WEIGHTS_DIR / RELEASED[TAG]["file"]).stat().st_size < 10 * 2**20  # shipped inside the package
-    assert TAG in timm.list_models(pretrained=True)
+    assert TAG in timm.list_models(pretrained=True) and TAG in timm.list_pretrained("attention*")
 
 
 def test_untagged_name_keeps_its_cifar_default():

@@ -43,7 +43,6 @@ class Stem(nn.Module):
     def __init__(self, kind: str, in_chans: int, out_chs: int) -> None:
         super().__init__()
         _check_choice("stem", kind, ("imagenet", "cifar"))
-        self.kind = kind
         if kind == "imagenet":
             self.conv = nn.Conv2d(in_chans, out_chs, 7, stride=2, padding=3, bias=False)
             self.bn: nn.Module = batch_norm(out_chs)
