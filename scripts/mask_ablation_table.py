@@ -3,19 +3,28 @@
     python scripts/mask_ablation_table.py [RUNS]     # default runs/mask_ablation; prints Markdown
 
 Per run (an unfinished one says where it stopped): what it changed against the no-argument recipe, its validation
-top-1, the median spatial contrast of each stage's masks at every evaluation (summary.csv), and the validation top-1
-lost when every mask is replaced by its per-channel spatial mean / by 0.5 (mask_health_val.json, written by
-`resattn analyze masks --split val`).
+top-1, the mask branches' decay exposure, the median spatial contrast of each stage's masks at every evaluation
+(summary.csv), and the validation top-1 lost when every mask is replaced by its per-channel spatial mean / by 0.5
+(mask_health_val.json, written by `resattn analyze masks --split val`).
+
+Decay exposure is 2 wd sum_t lr(t) over the steps run, with wd the mask branches' weight decay: without a gradient,
+SGD's decay multiplies the squared norm of a weight by (1 - lr wd)^2 per step, so by exp(-exposure) over the run.
+`--recipe NAME_OR_FILE --train-images N` prints it for a recipe's whole schedule instead (the release recipe, or the
+paper's CIFAR schedule in configs/cifar10_attention92_cifar.yaml), with lr, wd and the like overridable as in
+`resattn train` by `--set KEY=VALUE`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
 import yaml
+
+from resattn.engine.schedule import IterSchedule
 
 FACTORS = ("lr", "weight_decay", "mask_weight_decay", "label_smoothing", "batch_size")
 BASE = dict(lr=0.1, weight_decay=5e-4, mask_weight_decay=None, label_smoothing=0.0, batch_size=128)
@@ -24,6 +33,14 @@ BASE = dict(lr=0.1, weight_decay=5e-4, mask_weight_decay=None, label_smoothing=0
 def changed(config: dict) -> str:
     diffs = [f"{k} {config.get(k)}" for k in FACTORS if config.get(k) != BASE[k]]
     return ", ".join(diffs) or "none (the recipe)"
+
+
+def decay_exposure(config: dict, steps: int, total_iters: int) -> float:
+    """2 wd sum_{t < steps} lr(t) for the mask branches' weight decay wd, under the run's schedule."""
+    wd = config["weight_decay"] if config.get("mask_weight_decay") is None else config["mask_weight_decay"]
+    schedule = IterSchedule(config["lr"], total_iters, config["sched"], tuple(int(m) for m in config["milestones"]),
+                            config["lr_gamma"], config["warmup_iters"])
+    return 2 * wd * sum(schedule(t) for t in range(steps))
 
 
 def row(run: Path) -> str | None:
@@ -42,16 +59,46 @@ def row(run: Path) -> str | None:
         every = health["all_modules"]
         knock = (f"{health['top1'] - every['knockout_spatial_mean_top1']:.2f} / "
                  f"{health['top1'] - every['knockout_constant_top1']:.2f}")
-    name = run.name if (run / "results.json").exists() else f"{run.name} (stopped at step {rows[-1]['step']})"
-    return f"| {name} | {changed(config)} | {float(rows[-1]['val_top1']):.2f} | {trajectory} | {knock} |"
+    results = run / "results.json"
+    steps = int(rows[-1]["step"])
+    total = json.loads(results.read_text())["iterations"] if results.exists() else None
+    name = run.name if total else f"{run.name} (stopped at step {steps})"
+    exposure = f"{decay_exposure(config, steps, total):.3g}" if total else "-"
+    return (f"| {name} | {changed(config)} | {float(rows[-1]['val_top1']):.2f} | {exposure} | {trajectory} "
+            f"| {knock} |")
+
+
+def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str:
+    from resattn.engine.config import TrainConfig
+    from resattn.recipes import find_recipe
+
+    values = {k.replace("-", "_"): v for k, v in yaml.safe_load(find_recipe(recipe).read_text()).items()}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        values[key.replace("-", "_")] = yaml.safe_load(value)
+    config = {**dataclasses.asdict(TrainConfig()), **values}
+    if config.get("iters"):
+        total = int(config["iters"])
+    else:
+        steps_per_epoch = train_images // int(config["batch_size"])  # the last partial batch is dropped
+        total = round(float(config["epochs"]) * steps_per_epoch)
+    milestones = [round(m * total) if float(m) < 1 else int(m) for m in config["milestones"]]
+    exposure = decay_exposure({**config, "milestones": milestones}, total, total)
+    return f"{recipe}: {total} steps, mask decay exposure {exposure:.3g}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="?", default="runs/mask_ablation")
+    parser.add_argument("--recipe", help="print the exposure of this recipe's whole schedule instead of the table")
+    parser.add_argument("--train-images", type=int, default=55000, help="training-set size for --recipe")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
     args = parser.parse_args()
-    lines = ["| run | changed | val top-1 | spatial contrast per evaluation, stage 1 / 2 / 3 | val top-1 lost: "
-             "M -> spatial mean / M -> 0.5 |", "|---|---|---|---|---|"]
+    if args.recipe:
+        print(recipe_exposure(args.recipe, args.train_images, args.set))
+        return
+    lines = ["| run | changed | val top-1 | mask decay exposure | spatial contrast per evaluation, stage 1 / 2 / 3 "
+             "| val top-1 lost: M -> spatial mean / M -> 0.5 |", "|---|---|---|---|---|---|"]
     lines += [r for r in (row(p) for p in sorted(Path(args.runs).iterdir()) if p.is_dir()) if r]
     print("\n".join(lines))
 
