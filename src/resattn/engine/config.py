@@ -1,6 +1,8 @@
 """Training configuration: one dataclass, filled from defaults < YAML recipe (``-c``) < command-line flags.
 
-YAML keys equal the CLI flags (``batch-size`` or ``batch_size``). Unknown keys are an error, not a silent no-op.
+Each field is a flag of ``resattn train`` and a key of a recipe (``batch-size`` or ``batch_size``): its type, default,
+help, choices and ``--help`` group are declared here, once, and ``cli/train.py`` builds its parser from them. Unknown
+keys are an error, not a silent no-op.
 """
 
 from __future__ import annotations
@@ -13,68 +15,107 @@ from typing import Any
 
 import yaml
 
+# --help groups, in the order they are listed
+MODEL = "model"
+DATA = "data"
+FOLDERS = "image folders (--dataset folder --data-dir DIR: DIR/train/<class>/* or DIR/<class>/*)"
+FINETUNE = "fine-tuning (see configs/finetune.yaml)"
+OPTIMISATION = "optimisation"
+EXECUTION = "execution"
+RUN_FOLDER = "run folder"
+
+
+def count_or_fraction(value: str | float) -> int | float:
+    """``--val-split``: a number of images (``5000``, also written ``5000.0``) or a fraction in (0, 1) (``0.1``)."""
+    number = float(value)
+    return int(number) if number >= 1 and number.is_integer() else number
+
+
+def option(default: Any, group: str, help: str, *, factory: Any = None, **argparse_kwargs: Any) -> Any:
+    """A field that is also a flag: ``help`` and ``group`` for ``--help``; ``argparse_kwargs`` (``choices``,
+    ``metavar``, ``short``, ``parse``) where the type alone does not say it."""
+    metadata = dict(group=group, help=help, **argparse_kwargs)
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
 
 @dataclass
 class TrainConfig:
-    # model
-    model: str = "attention56_cifar"
-    model_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. {mask_act: spatial, attention_residual: false}
-    drop_rate: float = 0.0
-    grad_checkpointing: bool = False
-    # data
-    dataset: str = "fashion_mnist"
-    data_dir: str | None = None
-    download: bool = False
-    val_split: float = 5000  # a fraction, or a number of images carved (seeded) from the training split
-    img_size: int | None = None
-    label_noise: float = 0.0
-    workers: int = 0
-    augment: bool = True  # False: train on the eval transform (deterministic runs, tests)
-    random_erasing: float = 0.0  # probability of erasing a random rectangle (small-image presets; Zhong et al.)
+    model: str = option("attention56_cifar", MODEL, "model name; `resattn list` prints them")
+    model_kwargs: dict[str, Any] = option(None, MODEL, "model arguments as YAML, e.g. '{mask_act: spatial}'",
+                                          factory=dict)
+    drop_rate: float = option(0.0, MODEL, "dropout rate before the classifier")
+    grad_checkpointing: bool = option(False, MODEL, "recompute activations in the backward pass, for less memory")
+
+    dataset: str = option("fashion_mnist", DATA, "fashion_mnist | cifar10 | cifar100 | imagenet | folder | fake")
+    data_dir: str | None = option(None, DATA, "dataset root (Fashion-MNIST: $RESATTN_DATA or the Debian package's "
+                                              "files)")
+    download: bool = option(False, DATA, "download Fashion-MNIST or CIFAR with torchvision when not found locally")
+    val_split: int | float = option(5000, DATA, "validation images carved (seeded) from train: a number of images, "
+                                                "or a fraction below 1", parse=count_or_fraction)
+    img_size: int | None = option(None, DATA, "training image size (default: the dataset's)")
+    label_noise: float = option(0.0, DATA, "training-label noise rate 1 - r (paper Table 5)")
+    workers: int = option(0, DATA, "data loader processes")
+    augment: bool = option(True, DATA, "augment the training images (--no-augment: the eval transform, for "
+                                       "deterministic runs and tests)")
+    random_erasing: float = option(0.0, DATA, "probability of erasing a random rectangle of each training image "
+                                              "(Fashion-MNIST and CIFAR presets; Zhong et al.)")
     # Image folders: None = chosen from the images (and the source weights' normalisation); a run writes back what
     # it used, so config.yaml and its checkpoints say how to prepare images for prediction.
-    in_chans: int | None = None  # 1 (grayscale) or 3
-    preset: str | None = None  # small (CIFAR-style) | large (ImageNet-style)
-    mean: list[float] | None = None
-    std: list[float] | None = None
-    skip_bad_images: bool = False  # leave unreadable files out instead of refusing to start
-    # fine-tuning: start from a released tag (e.g. attention56_cifar.fmnist) or a run's best.pt / best.safetensors
-    pretrained: str | None = None
-    initial_checkpoint: str | None = None
-    # optimisation (iteration-based, as in the paper)
-    # The defaults are the no-argument run: an attention network on Fashion-MNIST in about 12 minutes on 2 CPU
-    # cores (docs/training.md). The paper's recipes are YAML files in configs/.
-    epochs: float | None = 5  # either epochs or iters; epochs are converted to iterations
-    iters: int | None = None
-    batch_size: int = 128  # GLOBAL mini-batch (the paper's 64 for CIFAR), split across ranks
-    grad_accum: int = 1  # micro-batches per step on each rank
-    lr: float = 0.1
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-4
-    # Weight decay of the soft-mask branches' parameters; None: --weight-decay, as in the paper. A deviation that
-    # keeps the masks' spatial structure alive in long schedules (docs/attention_maps.md#what-flattens-the-masks).
-    mask_weight_decay: float | None = None
-    sched: str = "cosine"  # multistep | cosine | constant
-    milestones: list[float] = field(default_factory=list)  # iterations (or fractions of the run if all < 1)
-    lr_gamma: float = 0.1
-    warmup_iters: int = 200
-    label_smoothing: float = 0.0
-    ema_decay: float = 0.0  # 0 disables EMA
-    # execution
-    device: str = "auto"
-    amp: str = "bf16"  # none | bf16 | fp16 (fp16: CUDA only, with a GradScaler)
-    channels_last: bool = True
-    compile: bool = False
-    seed: int = 0
-    # bookkeeping
-    output: str | None = None  # None: runs/<model>_<dataset>_<date-time>
-    resume: str | None = None  # None | "auto" | a checkpoint path
-    eval_interval: int | None = None  # iterations; default: once per epoch
-    save_interval: int | None = None  # iterations; default: at every evaluation
-    log_interval: int = 50
-    progress: str = "auto"  # auto (tqdm on a terminal) | bar | log | none
-    test: bool = True  # evaluate the test split once at the end (never used for selection)
+    in_chans: int | None = option(None, FOLDERS, "1 = grayscale, 3 = colour (default: detected)", choices=[1, 3])
+    preset: str | None = option(None, FOLDERS, "small = CIFAR-style, large = ImageNet-style (default: from the "
+                                               "images' size)", choices=["small", "large"])
+    mean: list[float] | None = option(None, FOLDERS, "per-channel normalisation mean (default: the source weights' "
+                                                     "or ImageNet's)")
+    std: list[float] | None = option(None, FOLDERS, "per-channel normalisation std (default: as --mean)")
+    skip_bad_images: bool = option(False, FOLDERS, "leave unreadable files out (default: list them and stop)")
+
+    pretrained: str | None = option(None, FINETUNE, "start from released weights, e.g. attention56_cifar.fmnist",
+                                    metavar="TAG")
+    initial_checkpoint: str | None = option(None, FINETUNE, "start from a run's best.pt or best.safetensors",
+                                            metavar="PATH")
+
+    # Iteration-based, as in the paper. The defaults are the no-argument run: an attention network on Fashion-MNIST
+    # in about 12 minutes on 2 CPU cores (docs/training.md); the paper's recipes are YAML files in configs/.
+    epochs: float | None = option(5, OPTIMISATION, "length of the run in epochs (converted to iterations)")
+    iters: int | None = option(None, OPTIMISATION, "length of the run in iterations (instead of --epochs)")
+    batch_size: int = option(128, OPTIMISATION, "global mini-batch over all processes (the paper's 64 for CIFAR)",
+                             short="-b")
+    grad_accum: int = option(1, OPTIMISATION, "micro-batches per step on each process")
+    lr: float = option(0.1, OPTIMISATION, "peak learning rate")
+    momentum: float = option(0.9, OPTIMISATION, "SGD momentum")
+    nesterov: bool = option(True, OPTIMISATION, "Nesterov momentum")
+    weight_decay: float = option(5e-4, OPTIMISATION, "weight decay")
+    # A deviation from the paper that keeps the masks' spatial structure alive in long schedules
+    # (docs/attention_maps.md#what-flattens-the-masks).
+    mask_weight_decay: float | None = option(None, OPTIMISATION, "weight decay of the soft-mask branches (default: "
+                                                                 "--weight-decay, as in the paper)")
+    sched: str = option("cosine", OPTIMISATION, "learning rate schedule",
+                        choices=["multistep", "cosine", "constant"])
+    milestones: list[float] = option(None, OPTIMISATION, "iterations of the LR drops (or fractions of the run if "
+                                                         "all < 1)", factory=list)
+    lr_gamma: float = option(0.1, OPTIMISATION, "LR factor at each milestone")
+    warmup_iters: int = option(200, OPTIMISATION, "iterations of linear warm-up")
+    label_smoothing: float = option(0.0, OPTIMISATION, "label smoothing of the cross-entropy")
+    ema_decay: float = option(0.0, OPTIMISATION, "decay of an exponential moving average of the weights; 0 keeps none")
+
+    device: str = option("auto", EXECUTION, "auto | cpu | cuda | cuda:N")
+    amp: str = option("bf16", EXECUTION, "mixed precision (fp16: CUDA only, with a GradScaler)",
+                      choices=["none", "bf16", "fp16"])
+    channels_last: bool = option(True, EXECUTION, "channels-last memory format")
+    compile: bool = option(False, EXECUTION, "torch.compile the model")
+    seed: int = option(0, EXECUTION, "seed of the initialisation, the validation split and the sample order")
+
+    output: str | None = option(None, RUN_FOLDER, "run folder (default runs/<model>_<dataset>_<date-time>)")
+    resume: str | None = option(None, RUN_FOLDER, "auto (latest checkpoint in --output) or a checkpoint file")
+    eval_interval: int | None = option(None, RUN_FOLDER, "iterations between evaluations (default: one epoch)")
+    save_interval: int | None = option(None, RUN_FOLDER, "iterations between checkpoints (default: at every "
+                                                         "evaluation)")
+    log_interval: int = option(50, RUN_FOLDER, "iterations between log lines")
+    progress: str = option("auto", RUN_FOLDER, "auto = a bar on a terminal, else log lines",
+                           choices=["auto", "bar", "log", "none"])
+    test: bool = option(True, RUN_FOLDER, "evaluate the test split once at the end (never used for selection)")
 
     @staticmethod
     def field_names() -> list[str]:
