@@ -203,7 +203,7 @@ def test_in_chans_and_preset_overrides(tmp_path: Path, capsys) -> None:
     root = _tree(tmp_path / "gray", dict(train=3), size=20, gray=True)
     cfg = resolve_train_config(["--dataset", "folder", "--data-dir", str(root), "--in-chans", "3", "--preset",
                                 "large", "--img-size", "32"])
-    data = build_folder_data(cfg)
+    data = build_folder_data(cfg, None)
     assert data["info"]["in_chans"] == 3 and cfg.in_chans == 3 and cfg.preset == "large"
     image, _ = data["train"][0]
     assert image.shape == (3, 32, 32)

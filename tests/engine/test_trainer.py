@@ -111,7 +111,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
 
 
 def test_label_noise_only_touches_training_subset(tmp_path):
-    data = build_data(fake_config(tmp_path, label_noise=0.5, val_split=200))
+    data = build_data(fake_config(tmp_path, label_noise=0.5, val_split=200), None)
     clean = dataset_targets(data["train"].dataset)
     realised = (data["train"].targets != clean).float().mean().item()
     assert realised == pytest.approx(data["realised_noise"]) and 0.4 < realised < 0.6
@@ -192,7 +192,7 @@ def test_image_folder_training_uses_folder_classes_and_its_val_and_test_folders(
             for i in range(count):
                 Image.fromarray(np.full((40, 48, 3), colour, dtype=np.uint8)).save(folder / f"{i}.png")
     cfg = fake_config(tmp_path, dataset="folder", data_dir=str(root), img_size=32, iters=2, eval_interval=2)
-    data = build_data(cfg)
+    data = build_data(cfg, None)
     assert (len(data["train"]), len(data["val"]), len(data["test"])) == (36, 12, 6)  # val/ and test/, nothing carved
     results = train(cfg)
     assert results["test_images"] == 6  # the test/ folder, 3 classes x 2

@@ -20,7 +20,7 @@ from .collectives import broadcast_object
 from .common import AMP_DTYPES, test_split_name, train_val_subsets
 from .config import TrainConfig
 from .distributed import DistInfo
-from .finetune import apply_initial_weights
+from .finetune import WeightSource, apply_initial_weights
 from .folder_data import build_folder_data, is_folder_dataset
 from .schedule import IterSchedule
 from .stop import ignore_stop_signals
@@ -51,10 +51,11 @@ def run_folder(cfg: TrainConfig) -> Path:
     return out
 
 
-def build_data(cfg: TrainConfig) -> dict[str, Any]:
-    """``info``, ``train`` (augmented, labels maybe noisy), ``val``, ``test`` and the ``realised_noise`` rate."""
+def build_data(cfg: TrainConfig, source: WeightSource | None) -> dict[str, Any]:
+    """``info``, ``train`` (augmented, labels maybe noisy), ``val``, ``test`` and the ``realised_noise`` rate; image
+    folders take the normalisation of the fine-tuning ``source``."""
     if is_folder_dataset(cfg.dataset):  # listed, checked for bad files, counted, preset chosen: engine/folder_data.py
-        return build_folder_data(cfg)
+        return build_folder_data(cfg, source)
     info = dataset_info(cfg.dataset)
     preset = info["transform_preset"]
     img_size = cfg.img_size or info["image_size"]
@@ -73,14 +74,14 @@ def build_data(cfg: TrainConfig) -> dict[str, Any]:
     return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
 
 
-def build_model(cfg: TrainConfig, info: dict[str, Any], device: torch.device,
+def build_model(cfg: TrainConfig, info: dict[str, Any], device: torch.device, source: WeightSource | None,
                 verbose: bool) -> tuple[nn.Module, dict[str, Any]]:
-    """The network on ``device`` with its initial weights (``--pretrained`` / ``--initial-checkpoint``), and the
-    constructor arguments that rebuild it."""
+    """The network on ``device`` with the initial weights of ``source`` (``--pretrained`` /
+    ``--initial-checkpoint``), and the constructor arguments that rebuild it."""
     model_args = dict(num_classes=info["num_classes"], in_chans=info["in_chans"], drop_rate=cfg.drop_rate,
                       **cfg.model_kwargs)
     model = create_model(cfg.model, **model_args).to(device)
-    apply_initial_weights(model, cfg, info["class_names"] or [], verbose=verbose)
+    apply_initial_weights(model, source, info["class_names"] or [], verbose=verbose)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     if cfg.grad_checkpointing:

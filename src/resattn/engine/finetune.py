@@ -14,7 +14,6 @@ Anything else that does not fit is an error naming the tensors, never a silent p
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +100,6 @@ def _from_file(path: Path) -> WeightSource:
     return WeightSource(str(path), name, args, state, classes, recorded_spec(dataset, config, in_chans))
 
 
-@functools.lru_cache(maxsize=1)  # the CLI, the data and the model each ask; read the file once
 def read_source(pretrained: str | None, initial_checkpoint: str | None) -> WeightSource | None:
     """The weights of ``--pretrained TAG`` or ``--initial-checkpoint PATH`` (None when neither is given)."""
     if pretrained and initial_checkpoint:
@@ -187,15 +185,13 @@ def init_from_source(model: nn.Module, source: WeightSource, class_names: list[s
     return report
 
 
-def apply_initial_weights(model: nn.Module, cfg: Any, class_names: list[str],
+def apply_initial_weights(model: nn.Module, source: WeightSource | None, class_names: list[str],
                           verbose: bool = True) -> FinetuneReport | None:
-    """Loads ``--pretrained`` / ``--initial-checkpoint`` into a freshly built model (a no-op without them) and, if
-    ``verbose``, prints what was loaded, re-initialised and adapted."""
-    source = source_of(cfg)
+    """Loads the weights of ``--pretrained`` / ``--initial-checkpoint`` (:func:`source_of`) into a freshly built model
+    (a no-op without them) and, if ``verbose``, prints what was loaded, re-initialised and adapted."""
     if source is None:
         return None
     report = init_from_source(model, source, class_names)
     if verbose:
         print("\n".join(report.lines(source.label)), flush=True)
-    read_source.cache_clear()  # the source's tensors are not needed any more
     return report

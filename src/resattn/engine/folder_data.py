@@ -19,7 +19,7 @@ from ..data.folder_preset import choose_preset, sample_sizes
 from ..data.folder_scan import FolderLayout, scan_folder
 from ..data.image_check import ImageCheck, check_images
 from ..data.input_spec import InputSpec, folder_spec, spec_transform
-from .finetune import source_of
+from .finetune import WeightSource
 
 __all__ = ["BadImagesError", "build_folder_data", "folder_preset_choice", "is_folder_dataset"]
 
@@ -91,12 +91,11 @@ def _in_chans(cfg: Any, layout: FolderLayout, good: dict[str, ImageCheck]) -> in
     return 1 if gray else 3
 
 
-def _spec(cfg: Any, layout: FolderLayout, in_chans: int) -> InputSpec:
+def _spec(cfg: Any, layout: FolderLayout, in_chans: int, source: WeightSource | None) -> InputSpec:
     choice = folder_preset_choice(cfg, layout)
     img_size = cfg.img_size or choice.img_size
     given = f" (--img-size: {img_size}x{img_size} instead)" if cfg.img_size else ""
     _say(f"preset {choice.preset}: {choice.reason}{given}; model {cfg.model}")
-    source = source_of(cfg)
     if cfg.mean or cfg.std:
         mean, std, origin = cfg.mean, cfg.std, "given"
     elif source is not None and source.spec is not None:
@@ -123,8 +122,9 @@ def _print_counts(classes: list[str], splits: dict[str, Any]) -> None:
     _say(_count_line("total", width, [str(sum(v)) for v in per_split.values()]))
 
 
-def build_folder_data(cfg: Any) -> dict[str, Any]:
-    """What ``build_data`` returns (info, train, val, test, realised_noise) for ``--dataset folder``.
+def build_folder_data(cfg: Any, source: WeightSource | None) -> dict[str, Any]:
+    """What ``build_data`` returns (info, train, val, test, realised_noise) for ``--dataset folder``; without a
+    ``--mean`` / ``--std``, the images are normalised as the fine-tuning ``source``'s were.
 
     Raises:
         BadImagesError: Unreadable files without ``--skip-bad-images``.
@@ -138,7 +138,7 @@ def build_folder_data(cfg: Any) -> dict[str, Any]:
              + (f" and {len(layout.ignored) - 5} more" if len(layout.ignored) > 5 else ""))
     progress = _is_main() and (cfg.progress == "bar" or (cfg.progress == "auto" and sys.stderr.isatty()))
     good = _drop_bad(layout, cfg, progress)
-    spec = _spec(cfg, layout, _in_chans(cfg, layout, good))
+    spec = _spec(cfg, layout, _in_chans(cfg, layout, good), source)
     # Recorded in config.yaml and in every checkpoint's config: prediction prepares images from these.
     cfg.preset = "small" if spec.small else "large"
     cfg.in_chans, cfg.img_size, cfg.mean, cfg.std = spec.in_chans, spec.img_size, list(spec.mean), list(spec.std)

@@ -44,6 +44,7 @@ from .collectives import all_reduce_mean, barrier, broadcast_module
 from .common import AMP_DTYPES, resolve_device
 from .config import TrainConfig, save_yaml
 from .distributed import cleanup, init_distributed
+from .finetune import source_of
 from .loop import NonFiniteLossError, StepContext, check_finite, train_one_epoch
 from .metrics_writer import MetricsWriter
 from .rng import set_rng_state
@@ -65,10 +66,13 @@ class Run:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick its fastest kernels once
         self.out = run_folder(cfg)
+        # The weights to start from, read once (dropped once they are in the model), before seeding: building a
+        # released model draws random initial weights.
+        source = source_of(cfg)
         torch.manual_seed(cfg.seed + self.dist.rank)
 
-        self.data = build_data(cfg)
-        self.model, self.model_args = build_model(cfg, self.data["info"], self.device, verbose=self.is_main)
+        self.data = build_data(cfg, source)
+        self.model, self.model_args = build_model(cfg, self.data["info"], self.device, source, verbose=self.is_main)
         self.sampler, self.train_loader = build_train_loader(self.data["train"], cfg, self.dist, self.device)
         self.steps_per_epoch = self.sampler.steps_per_epoch()
         self.schedule = build_schedule(cfg, self.steps_per_epoch)
