@@ -93,6 +93,7 @@ def test_choices_are_enforced(capsys):
 @pytest.mark.parametrize("name", recipe_names())
 def test_every_shipped_recipe_parses_into_a_train_config(name):
     cfg = resolve_train_config(["-c", name])
+    assert (cfg.epochs is None) != (cfg.iters is None)  # the length of the run, given once
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         assert _fits(getattr(cfg, f.name), hints[f.name]), (name, f.name, getattr(cfg, f.name))
