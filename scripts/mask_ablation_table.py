@@ -95,7 +95,10 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
     args = parser.parse_args()
     if args.recipe:
-        print(recipe_exposure(args.recipe, args.train_images, args.set))
+        try:
+            print(recipe_exposure(args.recipe, args.train_images, args.set))
+        except FileNotFoundError as err:
+            parser.error(str(err))
         return
     lines = ["| run | changed | val top-1 | mask decay exposure | spatial contrast per evaluation, stage 1 / 2 / 3 "
              "| val top-1 lost: M -> spatial mean / M -> 0.5 |", "|---|---|---|---|---|---|"]
