@@ -69,10 +69,10 @@ def row(run: Path) -> str | None:
 
 
 def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str:
-    from resattn.engine.config import TrainConfig
+    from resattn.engine.config import TrainConfig, load_yaml
     from resattn.recipes import find_recipe
 
-    values = {k.replace("-", "_"): v for k, v in yaml.safe_load(find_recipe(recipe).read_text()).items()}
+    values = {k.replace("-", "_"): v for k, v in load_yaml(find_recipe(recipe)).items()}
     for item in overrides:
         key, _, value = item.partition("=")
         values[key.replace("-", "_")] = yaml.safe_load(value)
