@@ -4,14 +4,19 @@
 # run's ratios are against references timed in the same process (ResNet-50, preact_resnet164_cifar), so the two
 # commits are compared ratio to ratio; absolute times are context only.
 #
-#   ./benchmarks/before_after.sh BEFORE AFTER [OUT]    # e.g. 599bdb0^ 599bdb0; OUT default docs/benchmarks/before_after
+#   ./benchmarks/before_after.sh BEFORE AFTER [OUT [BENCHMARK ARGS...]]   # e.g. 599bdb0^ 599bdb0
+#
+# OUT defaults to docs/benchmarks/before_after; BENCHMARK ARGS, when given, replace the default modes below (e.g.
+# `--sections inference --modes fp32 --repeats 10` to look at one mode).
 #
 # Each commit is checked out in a temporary worktree and imported from there (PYTHONPATH), so the working tree is
 # not touched. Writes OUT/<label>.md (printed table) and OUT/<label>.json (every number), label = the short hash.
 set -euo pipefail
 BEFORE=$1 AFTER=$2 OUT=${3:-docs/benchmarks/before_after}
+shift $(( $# < 3 ? $# : 3 ))
 ARGS=(--sections inference training --modes fp32 bf16 frozen_bf16 --repeats 15 --warmup 3
       --train-model attention92_cifar --train-batch 64)
+(( $# )) && ARGS=("$@")
 mkdir -p "$OUT"
 for rev in "$BEFORE" "$AFTER"; do
   label=$(git rev-parse --short "$rev")
