@@ -1,6 +1,7 @@
 """A/B of CPU speed paths against the plain network, each pair timed in turn in one process.
 
-    python benchmarks/fast_paths_ab.py [--repeats 12] [--threads N] [--sections entry fused in_place compiled]
+    python benchmarks/fast_paths_ab.py [--repeats 12] [--threads N]
+        [--sections entry fused in_place eager_inference compiled]
 
 A path is kept only where it gains at least 5% on the mode it serves; the kept one is timed as the network against
 a copy without it, the removed ones as experiments applied here to a copy of the plain network:
@@ -11,6 +12,9 @@ a copy without it, the removed ones as experiments applied here to a copy of the
   ``trunk + mask * trunk``; attention92_cifar training steps, batch 64 at 32x32, channels_last, fp32 and bf16.
 * ``in_place``: residual additions written into the convolution output (``out.add_(shortcut)``) against
   ``out + shortcut``; attention56 fp32 eager inference, batch 8 at 224x224.
+* ``eager_inference``: everything the plain forward removed from eager inference, apart and together: the in-place
+  additions above and ``(1 + M) * T`` as one ``torch.addcmul`` instead of ``T + M * T``; attention56 fp32 eager
+  inference, batch 8 at 224x224, the four variants timed in turn.
 * ``compiled``: the mask's bilinear upsampling as one opaque custom operator with its own backward operator,
   against ``F.interpolate``, in a ``torch.compile`` CPU training step (inductor otherwise turns the upsampling's
   backward into scatter-add kernels); attention92_cifar, batch 64 at 32x32, channels_last, bf16. Compiles twice:
@@ -36,7 +40,7 @@ from resattn.benchmark import interleaved_inference, interleaved_training
 from resattn.layers import AttentionModule, EncoderDecoderMask, PreActBottleneck
 from resattn.models import residual_attention
 
-SECTIONS = ("entry", "fused", "in_place", "compiled")
+SECTIONS = ("entry", "fused", "in_place", "eager_inference", "compiled")
 
 
 class _Patched(nn.Module):
@@ -102,6 +106,14 @@ def _in_place_additions():
     with _attr(PreActBottleneck, "forward", _preact_forward_in_place), \
             _attr(EncoderDecoderMask, "_merge", _merge_in_place):
         yield
+
+
+def _with_addcmul_residual(model: nn.Module) -> nn.Module:
+    model = copy.deepcopy(model)
+    for module in model.modules():
+        if isinstance(module, AttentionModule) and module.attention_residual:
+            module.fuse = lambda trunk, mask: torch.addcmul(trunk, mask, trunk)
+    return model
 
 
 # ------------------------------------------------------------------------------------- opaque upsampling op
@@ -191,6 +203,22 @@ def _in_place(args: argparse.Namespace) -> None:
           f"ratio {secs['in_place'] / secs['plain']:.3f}")
 
 
+def _eager_inference(args: argparse.Namespace) -> None:
+    print("Removed eager inference paths: attention56 fp32 eager inference, batch 8 at 224x224")
+    net = resattn.create_model("attention56")
+    addcmul = _with_addcmul_residual(net)
+    x = torch.randn(8, 3, 224, 224)
+    cases = {"plain": (net.eval(), x, None), "in_place": (_Patched(net, _in_place_additions), x, None),
+             "addcmul": (addcmul.eval(), x, None), "both": (_Patched(addcmul, _in_place_additions), x, None)}
+    with torch.inference_mode():
+        reference = net(x)
+        for key, (model, _, _) in cases.items():  # the same function, only its kernels differ
+            torch.testing.assert_close(model(x), reference, rtol=1e-4, atol=1e-4, msg=key)
+    secs = interleaved_inference(cases, args.warmup, args.repeats)
+    print(f"  plain {secs['plain'] * 1e3:.1f} ms; ratio to plain: " + ", ".join(
+        f"{key} {secs[key] / secs['plain']:.3f}" for key in ("in_place", "addcmul", "both")))
+
+
 def _compiled(args: argparse.Namespace) -> None:
     print("Opaque upsampling operator: compiled attention92_cifar bf16 training step, batch 64 at 32x32")
     net, x, y = _cifar_training_pair()
@@ -205,7 +233,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=12)
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--sections", nargs="+", default=list(SECTIONS[:3]), choices=SECTIONS)
+    p.add_argument("--sections", nargs="+", default=list(SECTIONS[:4]), choices=SECTIONS)
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
     args = p.parse_args()
     if args.threads:
