@@ -21,7 +21,7 @@ from safetensors import safe_open
 
 from resattn.cli import main
 from resattn.cli.train import resolve_train_config
-from resattn.engine.checkpoint import load_checkpoint
+from resattn.engine.checkpoint import load_checkpoint, save_checkpoint
 
 FINETUNE = str(Path(__file__).resolve().parents[1] / "configs" / "finetune.yaml")
 SMALL = ["--iters", "2", "-b", "4", "--progress", "none", "--amp", "none", "--no-channels-last"]
@@ -158,6 +158,58 @@ def test_visualize_a_folder_run_writes_a_png_per_image(trained: tuple[Path, str]
                                                      "contact_sheet.png", "square_test_0_masks.png",
                                                      "square_test_1_masks.png"]
     assert "Wrote 4 overlay PNGs and contact_sheet.png" in capsys.readouterr().out
+
+
+def _run_val_row(out: Path) -> dict[str, str]:
+    best_step = json.loads((out / "results.json").read_text())["best_step"]
+    with (out / "summary.csv").open() as f:
+        (row,) = [r for r in csv.DictReader(f) if int(r["step"]) == best_step]
+    return row
+
+
+def _validate(checkpoint: Path, split: str, results: Path, *extra: str) -> dict:
+    assert main(["validate", "--checkpoint", str(checkpoint), "--split", split, "--amp", "none",
+                 "--results-file", str(results), *extra]) == 0
+    return json.loads(results.read_text())
+
+
+def test_validate_a_folder_run_on_its_val_folder(trained: tuple[Path, str], tmp_path: Path) -> None:
+    """With a val/ folder, the run's validation images are that folder, prepared as the run recorded."""
+    out, _ = trained
+    row = _run_val_row(out)
+    for checkpoint in (out / "best.pt", out / "best.safetensors"):  # the latter reads config.yaml beside it
+        got = _validate(checkpoint, "val", tmp_path / "val.json")
+        assert got["images"] == 4 and got["dataset"] == "folder"
+        assert (got["top1"], got["loss"]) == (float(row["val_top1"]), float(row["val_loss"]))
+    assert _validate(out / "best.pt", "test", tmp_path / "test.json")["images"] == 4
+
+
+def test_validate_split_val_sees_a_folder_runs_seeded_split(tmp_path: Path, capsys) -> None:
+    """Without val/, the run holds out a seeded part of train/ after leaving out unreadable files; `validate
+    --split val` finds exactly those images again (the trainer's numbers to the last digit), and another seed
+    finds others."""
+    root = _tree(tmp_path / "shapes", dict(train=8), size=16)
+    good = (root / "train" / "square" / "train_0.png").read_bytes()
+    (root / "train" / "square" / "aa_broken.png").write_bytes(good[:40])  # sorts first: shifts every index after it
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "folder", "--data-dir", str(root), "--skip-bad-images", "--val-split", "5",
+                 "--output", str(out)] + SMALL) == 0
+    row = _run_val_row(out)
+    got = _validate(out / "best.pt", "val", tmp_path / "val.json")
+    assert got["images"] == 5
+    assert (got["top1"], got["top5"], got["loss"]) == (float(row["val_top1"]), float(row["val_top5"]),
+                                                       float(row["val_loss"]))
+    state = load_checkpoint(out / "best.pt")
+    state["config"]["seed"] += 1
+    save_checkpoint(state, tmp_path / "other_seed.pt")
+    assert _validate(tmp_path / "other_seed.pt", "val", tmp_path / "other.json")["loss"] != got["loss"]
+    capsys.readouterr()
+    assert main(["validate", "--checkpoint", str(out / "best.pt"), "--split", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "has no test/ folder" in err and "Traceback" not in err
+    (root / "train" / "circle").rename(root / "train" / "disc")
+    assert main(["validate", "--checkpoint", str(out / "best.pt"), "--split", "val"]) == 2
+    assert "not the ones the model was trained on" in capsys.readouterr().err
 
 
 def test_flat_grayscale_folder(tmp_path: Path, capsys) -> None:

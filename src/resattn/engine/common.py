@@ -1,7 +1,8 @@
 """What training and the commands that evaluate a model share: the device, the evaluation loader and the data splits.
 
-A run's validation images are derived in one place, :func:`train_val_subsets`, so that ``resattn validate --split
-val`` measures a checkpoint on exactly the images its run selected it on.
+A run's validation images are derived in one place, :func:`train_val_subsets` (``folder_data._train_val`` for image
+folders), so that ``resattn validate --split val`` measures a checkpoint on exactly the images its run selected it
+on.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ def evaluation_data(loaded, dataset: str | None, data_dir: str | None, split: st
     dataset = dataset or loaded.dataset
     if dataset is None:
         raise ValueError("This model does not say which dataset it was trained on; pass --dataset")
+    if dataset.strip().lower() == "folder":
+        from .folder_data import folder_eval_data  # folder runs: the images prepared as their run recorded
+
+        info, data = folder_eval_data(loaded.config, data_dir, split, loaded.class_names, img_size)
+        return "folder", info, data
     info = dataset_info(dataset)
     tf = create_transform(info["transform_preset"], train=False, img_size=img_size or info["image_size"],
                           crop_pct=crop_pct)

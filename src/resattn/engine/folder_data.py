@@ -9,6 +9,7 @@ class in each split. The choices are written back into the config (``in_chans``,
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -21,7 +22,7 @@ from ..data.image_check import ImageCheck, check_images
 from ..data.input_spec import InputSpec, folder_spec, spec_transform
 from .finetune import WeightSource
 
-__all__ = ["BadImagesError", "build_folder_data", "folder_preset_choice", "is_folder_dataset"]
+__all__ = ["BadImagesError", "build_folder_data", "folder_eval_data", "folder_preset_choice", "is_folder_dataset"]
 
 MAX_LISTED = 200  # bad files printed one per line; beyond that only the count (a broken copy can hold thousands)
 
@@ -122,6 +123,59 @@ def _print_counts(classes: list[str], splits: dict[str, Any]) -> None:
     _say(_count_line("total", width, [str(sum(v)) for v in per_split.values()]))
 
 
+def _image_mode(spec: InputSpec) -> str:
+    return "L" if spec.in_chans == 1 else "RGB"
+
+
+def _train_val(layout: FolderLayout, mode: str, val_split: int | float, seed: int, train_tf, eval_tf):
+    """A folder run's training and validation images: train/ and val/ where val/ exists, else a seeded split of
+    train/ (as for the built-in datasets). Training and ``validate --split val`` both take them from here."""
+    files, classes = layout.files, layout.classes
+    if files.get("val"):
+        return (LabelledImages(files["train"], classes, mode, train_tf),
+                LabelledImages(files["val"], classes, mode, eval_tf))
+    full = LabelledImages(files["train"], classes, mode)
+    return train_val_split(full, val_split, seed, train_transform=train_tf, val_transform=eval_tf)
+
+
+def folder_eval_data(config: dict[str, Any], data_dir: str | None, split: str, class_names: list[str],
+                     img_size: int | None = None) -> tuple[dict[str, Any], Any]:
+    """The info and the eval-transformed ``split`` of the image folder a run trained on, prepared as the run
+    recorded (preset, channels, size, normalisation): "val" is the run's validation images (its val/ folder, or
+    the same seeded part of train/ with the same unreadable files left out), "train" and "test" their folders.
+
+    Raises:
+        ValueError: The checkpoint holds no run config, the folder's classes differ from the run's, or the split
+            has no folder; each message says which.
+    """
+    if not config.get("preset"):
+        raise ValueError("This checkpoint does not record how its image folder was prepared (a training "
+                         "checkpoint or a run folder's best.safetensors beside its config.yaml has it)")
+    cfg = SimpleNamespace(data_dir=data_dir or config.get("data_dir"), workers=config.get("workers"),
+                          skip_bad_images=bool(config.get("skip_bad_images")))
+    layout = _scan(cfg)
+    if class_names and layout.classes != list(class_names):
+        raise ValueError(f"The classes of {layout.root} ({', '.join(layout.classes)}) are not the ones the model "
+                         f"was trained on ({', '.join(class_names)})")
+    try:
+        _drop_bad(layout, cfg, progress=False)
+    except BadImagesError as e:  # the run refused such files, so the folder changed since it trained
+        raise ValueError(f"{e.args[0].split(';')[0]}; the run trained without them, so the folder changed since: "
+                         f"repair or remove them") from None
+    spec = folder_spec(config["preset"], int(config["in_chans"]), int(img_size or config["img_size"]),
+                       config.get("mean"), config.get("std"))
+    eval_tf, mode = spec_transform(spec, train=False), _image_mode(spec)
+    if split == "val":
+        _, data = _train_val(layout, mode, config["val_split"], config["seed"], eval_tf, eval_tf)
+    elif layout.files.get(split):
+        data = LabelledImages(layout.files[split], layout.classes, mode, eval_tf)
+    else:
+        raise ValueError(f"{layout.root} has no {split}/ folder of images (it has: {', '.join(layout.files)})")
+    info = dict(num_classes=len(layout.classes), in_chans=spec.in_chans, image_size=spec.img_size, mean=spec.mean,
+                std=spec.std, class_names=list(layout.classes), transform_preset=spec.preset, splits=None)
+    return info, data
+
+
 def build_folder_data(cfg: Any, source: WeightSource | None) -> dict[str, Any]:
     """What ``build_data`` returns (info, train, val, test, realised_noise) for ``--dataset folder``; without a
     ``--mean`` / ``--std``, the images are normalised as the fine-tuning ``source``'s were.
@@ -145,15 +199,9 @@ def build_folder_data(cfg: Any, source: WeightSource | None) -> dict[str, Any]:
 
     eval_tf = spec_transform(spec, train=False)
     train_tf = spec_transform(spec, train=True, random_erasing=cfg.random_erasing) if cfg.augment else eval_tf
-    mode = "L" if spec.in_chans == 1 else "RGB"
+    mode = _image_mode(spec)
     files, classes = layout.files, layout.classes
-    if files.get("val"):
-        train_set = LabelledImages(files["train"], classes, mode, train_tf)
-        val_set = LabelledImages(files["val"], classes, mode, eval_tf)
-    else:  # no val/ folder: a seeded split of train, as for the built-in datasets
-        full = LabelledImages(files["train"], classes, mode)
-        train_set, val_set = train_val_split(full, cfg.val_split, cfg.seed, train_transform=train_tf,
-                                             val_transform=eval_tf)
+    train_set, val_set = _train_val(layout, mode, cfg.val_split, cfg.seed, train_tf, eval_tf)
     test_set = LabelledImages(files["test"], classes, mode, eval_tf) if files.get("test") else None
     _print_counts(classes, dict(train=train_set, val=val_set, test=test_set))
     if test_set is None and cfg.test:

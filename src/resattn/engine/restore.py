@@ -11,6 +11,7 @@ from torch import nn
 
 from ..models.factory import check_model_name, create_model
 from .checkpoint import CheckpointError, checkpoint_weights, load_checkpoint, load_safetensors
+from .recorded_input import config_beside
 
 
 @dataclass
@@ -73,7 +74,8 @@ def load_model(
         if name is None:
             raise CheckpointError(f"{path} names no model in its metadata; pass --model")
         args = json.loads(meta.get("model_args", "{}"))
-        dataset, classes, config = meta.get("dataset"), [], {}
+        # the run's settings (seed, split, folder preprocessing) live in its config.yaml beside the weights
+        dataset, classes, config = meta.get("dataset"), [], config_beside(path)
         if "class_names" in meta:
             classes = json.loads(meta["class_names"])
     else:

@@ -217,6 +217,7 @@ class Run:
                                        best_val_top1=self.best_top1, wall_s=round(self.wall(), 1),
                                        realised_label_noise=self.data["realised_noise"])
         weights, best_step = self.checkpoints.export_selected(self.step)
+        results.update(best_step=best_step)  # the step of best.pt, selected on the validation split
         if self.cfg.test:
             # The test split is evaluated once, on the checkpoint selected on the validation split, by every rank.
             model = create_model(self.cfg.model, **self.model_args).to(self.device)
@@ -226,7 +227,7 @@ class Run:
             if self.cfg.channels_last:
                 model = model.to(memory_format=torch.channels_last)
             test = self.evaluate_on(model, self.data["test"])
-            results.update(best_step=best_step, test_top1=round(test["top1"], 3), test_top5=round(test["top5"], 3),
+            results.update(test_top1=round(test["top1"], 3), test_top5=round(test["top5"], 3),
                            test_loss=round(test["loss"], 5), test_images=test["images"])
             self.metrics.log(f"test top-1 {test['top1']:.2f}%  top-5 {test['top5']:.2f}% ({test['images']} images, "
                              f"checkpoint of step {best_step} selected on validation)  wall {results['wall_s']:.0f} s")
