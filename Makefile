@@ -24,7 +24,7 @@ train:
 test:  # everything but the tests marked slow (multi-process runs, the documents' long commands)
 	$(PYTHON) -m pytest -q -n 2 --dist loadgroup -m "not slow" tests
 
-test-all:  # every test, the slow ones too (.ci/run)
+test-all:  # every test, the slow ones too (multi-process runs, every documented command at small scale)
 	$(PYTHON) -m pytest -q -n 2 --dist loadgroup tests
 
 lint:

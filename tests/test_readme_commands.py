@@ -2,8 +2,9 @@
 
 A command that fails is a failing test, so the documentation cannot drift from the code. The commands run in the
 order of the documents, in one working folder, as a reader would type them (``resattn predict --onnx model.onnx``
-reads what ``resattn export`` wrote); quick ones run in the default suite, the others are marked slow (``make
-test-all`` and .ci/run run them). Quick ones run in the test's process, the others as processes of their own.
+reads what ``resattn export`` wrote); quick ones run in the default suite (``make test``, which .ci/run runs),
+the others are marked slow (``make test-all`` runs them). Quick ones run in the test's process, the others as
+processes of their own.
 """
 
 from __future__ import annotations
