@@ -6,8 +6,9 @@
 #   ./scripts/train_release.sh [OUTPUT] [FLAGS...]   # default runs/release_fmnist; FLAGS go to `resattn train`
 #
 # On a CPU, batches of 512 28x28 images made glibc map and unmap their 50 MiB activations every step (100% system
-# time in top); the two MALLOC_ variables keep that memory in the heap (1.1 to 1.2 s per step instead of 3 to 4 s on
-# 2 cores, docs/reproduction.md).
+# time in top); the two MALLOC_ variables keep that memory in the heap (on the 2-core machine of the first release,
+# 1.1 to 1.2 s per step instead of 3 to 4 s; docs/reproduction.md). Expect hours on a CPU: about 11 on 2 cores
+# without AMX.
 set -euo pipefail
 OUT=${1:-runs/release_fmnist}
 shift || true
