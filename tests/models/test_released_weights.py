@@ -53,6 +53,9 @@ def test_list_pretrained_prints_the_release(capsys):
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if TAG in line)
     assert "fashion_mnist" in row and f"| {RELEASED[TAG]['test_top1']} |" in row
+    health = RELEASED[TAG]["mask_health"]
+    assert ("flat in " + ", ".join(health["flat_stages"]) if health["flat_stages"] else "alive in every stage") in row
+    assert f"worth {health['top1_drop_spatial_mean_all']:.2f} points" in row
 
 
 def test_torch_hub_loads_the_release_by_tag():

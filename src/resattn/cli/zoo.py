@@ -17,17 +17,24 @@ def add_list_args(parser: argparse.ArgumentParser) -> None:
                         help="the released weights (NAME.TAG, for --model with --pretrained) and what they measured")
 
 
+def _mask_summary(health: dict) -> str:
+    """Whether a release's masks say where to look: flat stages, and the top-1 their spatial structure is worth."""
+    flat = health["flat_stages"]
+    state = f"flat in {', '.join(flat)}" if flat else "alive in every stage"
+    return f"{state}; spatial structure worth {health['top1_drop_spatial_mean_all']:.2f} points"
+
+
 def run_list(args: argparse.Namespace) -> int:
     if args.pretrained:
         from ..models.released import RELEASED
 
-        print("| tag | dataset | input | test top-1 % | test top-5 % | recipe |")
-        print("|---|---|---|---|---|---|")
+        print("| tag | dataset | input | test top-1 % | test top-5 % | soft masks (test split) | recipe |")
+        print("|---|---|---|---|---|---|---|")
         for tag, rel in RELEASED.items():
             if args.filter in tag:
                 size = "x".join(map(str, rel["input_size"]))
                 print(f"| `{tag}` | {rel['dataset']} | {size} | {rel['test_top1']} | {rel['test_top5']} | "
-                      f"{rel['recipe']} |")
+                      f"{_mask_summary(rel['mask_health'])} | {rel['recipe']} |")
         return 0
     names = list_models(args.filter)
     if not names:
