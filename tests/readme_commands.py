@@ -49,6 +49,8 @@ NOT_RUN = {
     "export ": "a shell setting; the suite runs every command with OMP_NUM_THREADS=1",
     "resattn reproduce": "trains a grid of networks, hours on a CPU; tests/reproduce runs the grid's machinery at "
                          "2 iterations per run",
+    "python scripts/release_check.py": "measures a finished 80-epoch release run on the whole test split; "
+                                       "tests/test_release_check.py runs it on a short run",
     "./scripts/fig4_fashion_mnist.sh": "trains three 164-layer networks, then runs `resattn analyze response` and "
                                        "`resattn analyze masks`, which run here from the README",
 }

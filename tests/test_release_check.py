@@ -1,0 +1,37 @@
+"""scripts/release_check.py end to end on a short run on fake data: the three measurements run, their records are
+written, and every bar is read from them (a 3-step run on noise fails the accuracy bar, so the status is 1)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from resattn.cli import main
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "release_check.py"
+
+
+def test_release_check_measures_a_run_against_the_bars(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "3", "-b", "8",
+                 "--val-split", "64", "--output", str(run), "--progress", "none", "--amp", "none"]) == 0
+    out = tmp_path / "check"
+    argv = [sys.executable, str(SCRIPT), str(run), "--output", str(out), "--num-images", "32"]
+    proc = subprocess.run(argv, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    test = json.loads((out / "validate_test.json").read_text())
+    health = json.loads((out / "mask_health_test.json").read_text())
+    assert json.loads((out / "mask_health_val.json").read_text())["split"] == "val"
+    rows = {row["bar"]: row for row in json.loads((out / "bars.json").read_text())}
+    assert rows["test top-1 >= 95.0%"] == dict(bar="test top-1 >= 95.0%", value=test["top1"], passed=False)
+    knockout = rows["M -> spatial mean costs >= 0.5 test points"]["value"]
+    assert knockout == round(health["top1"] - health["all_modules"]["knockout_spatial_mean_top1"], 2)
+    stages = [bar for bar in rows if bar.endswith("median spatial contrast >= 0.03")]
+    assert len(stages) == 3 and all(rows[bar]["value"] == round(health["stages"][bar.split()[0]], 4)
+                                    for bar in stages)
+    assert "FAIL  test top-1 >= 95.0%" in proc.stdout
+
+
+def test_release_check_says_when_the_run_has_not_finished(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "has not finished" in proc.stderr and "Traceback" not in proc.stderr
