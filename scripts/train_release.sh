@@ -13,4 +13,4 @@ set -euo pipefail
 OUT=${1:-runs/release_fmnist}
 shift || true
 export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
-resattn train -c fashion_mnist_release --output "$OUT" --resume auto "$@"
+"${PYTHON:-python3}" -m resattn train -c fashion_mnist_release --output "$OUT" --resume auto "$@"
