@@ -55,6 +55,9 @@ def test_validate_split_val_sees_the_runs_validation_images(trained, tmp_path):
     assert got["images"] == 100  # --val-split 100
     assert (got["top1"], got["top5"], got["loss"]) == (float(row["val_top1"]), float(row["val_top5"]),
                                                        float(row["val_loss"]))
+    # best.safetensors holds no config: the run's config.yaml beside it gives the seed and the split
+    from_weights = _validate_val(trained / "best.safetensors", tmp_path / "val_st.json")
+    assert (from_weights["images"], from_weights["loss"]) == (100, got["loss"])
     # the split follows the checkpoint's seed: the same weights with another seed see other images
     state = load_checkpoint(trained / "best.pt")
     state["config"]["seed"] += 1
