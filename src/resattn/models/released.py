@@ -29,7 +29,7 @@ RELEASED: dict[str, dict[str, Any]] = {
         input_size=(1, 28, 28),
         mean=(0.2860,),
         std=(0.3530,),
-        # the recipe file as it was then (git show 6fd8867:configs/fashion_mnist_release.yaml): 40 epochs extended
+        # the recipe file then (git show 6fd8867:src/resattn/configs/fashion_mnist_release.yaml): 40 epochs extended
         # twice to 80, weight decay on every weight; the file now holds the recipe of the next release
         recipe="configs/fashion_mnist_release.yaml at commit 6fd8867",
         test_top1=95.18,  # resattn validate ... --split test, CPU fp32, 2026-11-27 (bf16 in the trainer: 95.20)
