@@ -3,6 +3,7 @@ test accuracy their pretrained_cfg states."""
 
 import json
 import os
+import warnings
 
 import pytest
 import timm
@@ -95,3 +96,17 @@ def test_release_metadata_is_the_datasets():
     assert rel["dataset"] == "fashion_mnist" and dataset_info(rel["dataset"])["num_classes"] == len(rel["class_names"])
     assert tuple(rel["class_names"]) == FASHION_MNIST_CLASSES
     assert (rel["mean"], rel["std"]) == (FASHION_MNIST_MEAN, FASHION_MNIST_STD)
+
+
+def test_loading_weights_with_flat_masks_says_so():
+    health = RELEASED[TAG]["mask_health"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        timm.create_model(TAG, pretrained=True)
+        timm.create_model(TAG)  # the architecture alone: no weights, nothing to say
+    messages = [str(w.message) for w in caught if "soft masks" in str(w.message)]
+    if health["flat_stages"]:
+        assert len(messages) == 1 and all(stage in messages[0] for stage in health["flat_stages"])
+        assert f"worth {health['top1_drop_spatial_mean_all']:.2f} test points" in messages[0]
+    else:
+        assert messages == []

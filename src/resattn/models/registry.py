@@ -10,7 +10,7 @@ from __future__ import annotations
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 
-from .released import annotate, pretrained_cfgs
+from .released import annotate, pretrained_cfgs, warn_if_masks_flat
 from .residual_attention import ResidualAttentionNet
 from .specs import NET_SPECS
 
@@ -67,6 +67,8 @@ def _create(variant: str, pretrained: bool = False, **kwargs) -> ResidualAttenti
         feature_cfg=dict(feature_cls="getter", out_indices=tuple(range(num_features))), **kwargs,
     )
     annotate(model)
+    if pretrained:
+        warn_if_masks_flat(model)
     return model
 
 

@@ -13,6 +13,7 @@ is replaced by 0.5.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,16 @@ def annotate(model) -> None:
         rel = RELEASED[name]
         cfg.update(dataset=rel["dataset"], class_names=list(rel["class_names"]), test_top1=rel["test_top1"],
                    test_top5=rel["test_top5"], recipe=rel["recipe"], mask_health=rel["mask_health"])
+
+
+def warn_if_masks_flat(model) -> None:
+    """A ``UserWarning`` when the loaded release's soft masks are flat: a user who loads weights to see where an
+    attention network looks must be told when its masks no longer say."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    name = f"{cfg.get('architecture')}.{cfg.get('tag')}"
+    flat = RELEASED.get(name, {}).get("mask_health", {}).get("flat_stages")
+    if flat:
+        worth = RELEASED[name]["mask_health"]["top1_drop_spatial_mean_all"]
+        warnings.warn(f"{name}: the soft masks of these weights are flat in {', '.join(flat)} (their spatial "
+                      f"structure is worth {worth:.2f} test points): they re-weight channels but no longer say where "
+                      f"to look; docs/attention_maps.md#mask-health", UserWarning, stacklevel=5)
