@@ -127,6 +127,12 @@ def _image_mode(spec: InputSpec) -> str:
     return "L" if spec.in_chans == 1 else "RGB"
 
 
+def _info(spec: InputSpec, classes: list[str]) -> dict[str, Any]:
+    """What ``dataset_info`` says of a built-in dataset, for an image folder prepared as ``spec``."""
+    return dict(num_classes=len(classes), in_chans=spec.in_chans, image_size=spec.img_size, mean=spec.mean,
+                std=spec.std, class_names=list(classes), transform_preset=spec.preset, splits=None)
+
+
 def _train_val(layout: FolderLayout, mode: str, val_split: int | float, seed: int, train_tf, eval_tf):
     """A folder run's training and validation images: train/ and val/ where val/ exists, else a seeded split of
     train/ (as for the built-in datasets). Training and ``validate --split val`` both take them from here."""
@@ -171,9 +177,7 @@ def folder_eval_data(config: dict[str, Any], data_dir: str | None, split: str, c
         data = LabelledImages(layout.files[split], layout.classes, mode, eval_tf)
     else:
         raise ValueError(f"{layout.root} has no {split}/ folder of images (it has: {', '.join(layout.files)})")
-    info = dict(num_classes=len(layout.classes), in_chans=spec.in_chans, image_size=spec.img_size, mean=spec.mean,
-                std=spec.std, class_names=list(layout.classes), transform_preset=spec.preset, splits=None)
-    return info, data
+    return _info(spec, layout.classes), data
 
 
 def build_folder_data(cfg: Any, source: WeightSource | None) -> dict[str, Any]:
@@ -211,6 +215,4 @@ def build_folder_data(cfg: Any, source: WeightSource | None) -> dict[str, Any]:
     if cfg.label_noise:
         noisy, realised_noise = apply_label_noise(train_set.targets, cfg.label_noise, len(classes), cfg.seed)
         train_set = NoisyLabels(train_set, noisy)
-    info = dict(num_classes=len(classes), in_chans=spec.in_chans, image_size=spec.img_size, mean=spec.mean,
-                std=spec.std, class_names=list(classes), transform_preset=spec.preset, splits=None)
-    return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
+    return dict(info=_info(spec, classes), train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
