@@ -1,16 +1,39 @@
-"""scripts/release_check.py end to end on a short run on fake data: the three measurements run, their records are
-written, and every bar is read from them (a 3-step run on noise fails the accuracy bar, so the status is 1)."""
+"""scripts/release_check.py: its bars on measured reports, and end to end on a short run on fake data (the three
+measurements run, their records are written, and every bar is read from them; a 3-step run on noise fails the
+accuracy bar, so the status is 1)."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from resattn.cli import main
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "release_check.py"
 
 
+def _script():
+    spec = importlib.util.spec_from_file_location("release_check", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bars_pass_only_at_or_above_each_threshold():
+    bars = _script().bars
+    health = dict(top1=95.3, all_modules=dict(knockout_spatial_mean_top1=94.8), stages=dict(stage1=0.03, stage2=0.1))
+    rows = bars(dict(top1=95.0), health)
+    assert [(r["value"], r["passed"]) for r in rows] == [(95.0, True), (0.5, True), (0.03, True), (0.1, True)]
+    health.update(all_modules=dict(knockout_spatial_mean_top1=95.0), stages=dict(stage1=0.0299, stage2=0.1))
+    rows = bars(dict(top1=94.99), health)
+    assert [(r["value"], r["passed"]) for r in rows] == [(94.99, False), (0.3, False), (0.0299, False), (0.1, True)]
+    assert rows[2]["bar"] == "stage1 median spatial contrast >= 0.03"
+
+
+@pytest.mark.slow
 def test_release_check_measures_a_run_against_the_bars(tmp_path):
     run = tmp_path / "run"
     assert main(["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "3", "-b", "8",
