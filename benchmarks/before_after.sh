@@ -12,6 +12,7 @@
 # Each commit is checked out in a temporary worktree and imported from there (PYTHONPATH), so the working tree is
 # not touched. Writes OUT/<label>.md (printed table) and OUT/<label>.json (every number), label = the short hash.
 set -euo pipefail
+if (( $# < 2 )); then echo "usage: $0 BEFORE AFTER [OUT [BENCHMARK ARGS...]]" >&2; exit 2; fi
 BEFORE=$1 AFTER=$2 OUT=${3:-docs/benchmarks/before_after}
 shift $(( $# < 3 ? $# : 3 ))
 ARGS=(--sections inference training --modes fp32 bf16 frozen_bf16 --repeats 15 --warmup 3

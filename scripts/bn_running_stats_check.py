@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from resattn.engine.checkpoint import CheckpointError
 from resattn.engine.common import evaluation_data
 from resattn.engine.restore import load_model
 
@@ -52,8 +53,11 @@ def main() -> None:
     p.add_argument("--images", type=int, default=2000, help="validation images, evenly spread")
     p.add_argument("--batch", type=int, default=500)
     args = p.parse_args()
-    loaded = load_model(args.checkpoint)
-    _, _, data = evaluation_data(loaded, None, None, "val")
+    try:
+        loaded = load_model(args.checkpoint)
+        _, _, data = evaluation_data(loaded, None, None, "val")
+    except (OSError, ValueError, CheckpointError) as e:  # a missing or foreign file; no run config
+        p.error(str(e))
     step = max(1, len(data) // args.images)
     idx = list(range(0, len(data), step))[:args.images]
     xs = torch.stack([data[i][0] for i in idx])
