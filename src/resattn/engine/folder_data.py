@@ -57,7 +57,9 @@ def folder_preset_choice(cfg: Any, layout: FolderLayout | None = None):
     return choose_preset(sample_sizes([path for path, _ in layout.files["train"]]), cfg.preset)
 
 
-def _drop_bad(layout: FolderLayout, cfg: Any, progress: bool) -> dict[str, ImageCheck]:
+def _drop_bad(layout: FolderLayout, cfg: Any, progress: bool,
+              remedy: str = "repair or remove them, or pass --skip-bad-images to leave them out",
+              ) -> dict[str, ImageCheck]:
     paths = [path for files in layout.files.values() for path, _ in files]
     checks = check_images(paths, workers=cfg.workers or None, progress=progress)
     bad = [c for c in checks if c.error]
@@ -67,8 +69,7 @@ def _drop_bad(layout: FolderLayout, cfg: Any, progress: bool) -> dict[str, Image
         _say(f"... and {len(bad) - MAX_LISTED} more bad files")
     if bad and not cfg.skip_bad_images:
         raise BadImagesError(f"{len(bad)} of {len(paths)} files in {layout.root} cannot be read as images (listed "
-                             f"above, e.g. {bad[0].path}); repair or remove them, or pass --skip-bad-images to leave "
-                             f"them out")
+                             f"above, e.g. {bad[0].path}); {remedy}")
     if bad:
         _say(f"--skip-bad-images: left out {len(bad)} of {len(paths)} files")
     good = {c.path: c for c in checks if not c.error}
@@ -163,11 +164,9 @@ def folder_eval_data(config: dict[str, Any], data_dir: str | None, split: str, c
     if class_names and layout.classes != list(class_names):
         raise ValueError(f"The classes of {layout.root} ({', '.join(layout.classes)}) are not the ones the model "
                          f"was trained on ({', '.join(class_names)})")
-    try:
-        _drop_bad(layout, cfg, progress=False)
-    except BadImagesError as e:  # the run refused such files, so the folder changed since it trained
-        raise ValueError(f"{e.args[0].split(';')[0]}; the run trained without them, so the folder changed since: "
-                         f"repair or remove them") from None
+    # the run refused such files unless it left them out, so finding them here means the folder changed since
+    _drop_bad(layout, cfg, progress=False, remedy="the run trained without them, so the folder changed since: repair "
+                                                  "or remove them")
     spec = folder_spec(config["preset"], int(config["in_chans"]), int(img_size or config["img_size"]),
                        config.get("mean"), config.get("std"))
     eval_tf, mode = spec_transform(spec, train=False), _image_mode(spec)
