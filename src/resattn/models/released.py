@@ -73,13 +73,13 @@ def annotate(model) -> None:
 
 
 def warn_if_masks_flat(model) -> None:
-    """A ``UserWarning`` when the loaded release's soft masks are flat: a user who loads weights to see where an
-    attention network looks must be told when its masks no longer say."""
+    """A ``UserWarning`` when the loaded release's soft masks are flat (read from the ``mask_health`` that
+    :func:`annotate` put in ``pretrained_cfg``): a user who loads weights to see where an attention network looks
+    must be told when its masks no longer say."""
     cfg = getattr(model, "pretrained_cfg", None) or {}
-    name = f"{cfg.get('architecture')}.{cfg.get('tag')}"
-    flat = RELEASED.get(name, {}).get("mask_health", {}).get("flat_stages")
-    if flat:
-        worth = RELEASED[name]["mask_health"]["top1_drop_spatial_mean_all"]
-        warnings.warn(f"{name}: the soft masks of these weights are flat in {', '.join(flat)} (their spatial "
-                      f"structure is worth {worth:.2f} test points): they re-weight channels but no longer say where "
-                      f"to look; docs/attention_maps.md#mask-health", UserWarning, stacklevel=5)
+    health = cfg.get("mask_health") or {}
+    if health.get("flat_stages"):
+        warnings.warn(f"{cfg['architecture']}.{cfg['tag']}: the soft masks of these weights are flat in "
+                      f"{', '.join(health['flat_stages'])} (their spatial structure is worth "
+                      f"{health['top1_drop_spatial_mean_all']:.2f} test points): they re-weight channels but no "
+                      f"longer say where to look; docs/attention_maps.md#mask-health", UserWarning, stacklevel=5)
