@@ -9,6 +9,9 @@ from PIL import Image
 from resattn.cli import main
 from resattn.cli.train import resolve_train_config
 
+# One worker for the whole module: its module-scoped training then runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("cli_train_eval")
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):

@@ -14,6 +14,8 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
+# One worker for the whole module: its module-scoped export (the slowest step) then runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("export_cli")
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
+# One worker for the whole module: its module-scoped export (the slowest step) then runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("onnx_export")
 
 
 def calibrate_bn(model: nn.Module, x: torch.Tensor) -> nn.Module:

@@ -36,6 +36,7 @@ def test_untagged_name_keeps_its_cifar_default():
         load_model(model="attention56_cifar", pretrained=True)
 
 
+@pytest.mark.slow  # 10,000 images in fp32: about 90 s of one core
 @pytest.mark.skipif(not os.path.isdir(SYSTEM_FASHION_MNIST_DIRS[0]), reason="dataset-fashion-mnist is not installed")
 def test_validate_reproduces_the_released_test_accuracy(tmp_path, capsys):
     out = tmp_path / "val.json"
