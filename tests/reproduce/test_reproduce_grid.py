@@ -57,6 +57,29 @@ def test_grid_writes_results_and_resumes(tiny, tmp_path, monkeypatch):
     assert [r["test_top1"] for r in again] == [r["test_top1"] for r in rows]
 
 
+def test_a_stopped_run_stops_the_grid_and_the_same_command_continues_it(tiny, tmp_path, monkeypatch):
+    """Ctrl-C or SIGTERM during a run: the trainer writes its checkpoint and returns no results. The grid stops there
+    with a message (it used to fail with a KeyError) and releases the run's claim, so that the next process, even
+    under --parallel, continues it."""
+    started = []
+
+    def second_run_stopped(cfg):
+        started.append(cfg.output)
+        return dict(stopped_at=1) if len(started) == 2 else real_train(cfg)
+
+    monkeypatch.setattr(trainer, "train", second_run_stopped)
+    out, messages = tmp_path / "grid", []
+    kwargs = dict(dataset="fake", seeds=1, output=out, progress="none", overrides=SMALL, parallel=True)
+    rows = run_experiment("table4", log=messages.append, **kwargs)
+    assert [r["label"] for r in rows] == ["local convolutions"] and len(started) == 2
+    assert messages[-1] == ("[table4] encoder-decoder seed 0: stopped at step 1; the same command continues the grid "
+                            "from there")
+    monkeypatch.setattr(trainer, "train", lambda cfg: started.append(cfg.output) or real_train(cfg))
+    again = run_experiment("table4", log=messages.append, **kwargs)
+    assert [r["label"] for r in again] == ["local convolutions", "encoder-decoder"]
+    assert started[2:] == [started[1]]  # the stopped run alone, by this process
+
+
 def test_summary_mean_and_spread():
     rows = [dict(label="a", test_error=e, paper_error=1.0) for e in (2.0, 4.0)]
     (s,) = summarise(rows)

@@ -53,7 +53,8 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
 
     ``overrides`` are trainer settings applied to every run (e.g. ``device``, or a smaller validation split for
     small data). ``parallel``: train only runs no other process has claimed, and write no tables. ``collect``:
-    train nothing, write the tables from the finished runs and name the missing ones.
+    train nothing, write the tables from the finished runs and name the missing ones. A run stopped by a signal
+    (its checkpoint written) stops the grid; the same call continues it.
     """
     from ..engine.trainer import train
 
@@ -82,6 +83,11 @@ def run_experiment(name: str, dataset: str = "fashion_mnist", budget: str = "sma
             else:
                 log(f"[{name}] {spec.label} seed {seed}: training")
                 results = train(run_config(exp, spec, seed, budget, dataset, data_dir, run_dir, progress, overrides))
+                if "stopped_at" in results:  # a signal stopped the run after writing its checkpoint: stop the grid
+                    (run_dir / "claimed").unlink(missing_ok=True)  # so that a later --parallel process continues it
+                    log(f"[{name}] {spec.label} seed {seed}: stopped at step {results['stopped_at']}; the same "
+                        "command continues the grid from there")
+                    return rows
             row = dict(experiment=name, label=spec.label, model=spec.model, model_kwargs=json.dumps(spec.model_kwargs),
                        train=json.dumps(spec.train), seed=seed, dataset=dataset, budget=budget,
                        iterations=results["iterations"], test_top1=results["test_top1"],
