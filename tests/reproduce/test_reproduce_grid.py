@@ -84,6 +84,8 @@ def test_summary_mean_and_spread():
     rows = [dict(label="a", test_error=e, paper_error=1.0) for e in (2.0, 4.0)]
     (s,) = summarise(rows)
     assert s["mean"] == 3.0 and s["std"] == pytest.approx(2 ** 0.5) and s["seeds"] == 2
+    (one,) = summarise(rows[:1])
+    assert one["mean"] == 2.0 and one["std"] is None and one["seeds"] == 1  # one seed has no spread, not a spread of 0
 
 
 def test_every_table_is_data():

@@ -165,13 +165,14 @@ def _mask_health(run_dir: Path, dataset: str, data_dir: str | None) -> dict[str,
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and spread (sample standard deviation; 0 with one seed) of the test error per label, in grid order."""
+    """Mean and spread (sample standard deviation; None with one seed, which has no spread to measure) of the test
+    error per label, in grid order."""
     labels = list(dict.fromkeys(r["label"] for r in rows))
     out = []
     for label in labels:
         errs = [r["test_error"] for r in rows if r["label"] == label]
         paper = next(r["paper_error"] for r in rows if r["label"] == label)
-        out.append(dict(label=label, mean=statistics.fmean(errs), std=statistics.stdev(errs) if len(errs) > 1 else 0.0,
+        out.append(dict(label=label, mean=statistics.fmean(errs), std=statistics.stdev(errs) if len(errs) > 1 else None,
                         seeds=len(errs), paper=paper))
     return out
 
@@ -187,7 +188,8 @@ def _write(out: Path, exp: Experiment, rows: list[dict[str, Any]]) -> None:
              "| run | our test error % (mean ± sd) | seeds | paper error % (CIFAR-10) |", "|---|---|---|---|"]
     for s in summary:
         paper = f"{s['paper']:.2f}" if s["paper"] is not None else "-"
-        lines.append(f"| {s['label']} | {s['mean']:.2f} ± {s['std']:.2f} | {s['seeds']} | {paper} |")
+        spread = f" ± {s['std']:.2f}" if s["std"] is not None else ""
+        lines.append(f"| {s['label']} | {s['mean']:.2f}{spread} | {s['seeds']} | {paper} |")
     if exp.name == "fig4":
         lines += ["", "| run | relative mean response per stage |", "|---|---|"]
         lines += [f"| {r['label']} (seed {r['seed']}) | {r['relative_response']} |" for r in rows]
@@ -216,7 +218,7 @@ def _plot(path: Path, exp: Experiment, summary: list[dict[str, Any]]) -> None:
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     xs = range(len(summary))
-    ax.bar(xs, [s["mean"] for s in summary], yerr=[s["std"] for s in summary], capsize=4, label="ours")
+    ax.bar(xs, [s["mean"] for s in summary], yerr=[s["std"] or 0.0 for s in summary], capsize=4, label="ours")
     if any(s["paper"] is not None for s in summary):
         ax.scatter(xs, [s["paper"] if s["paper"] is not None else float("nan") for s in summary], color="k",
                    zorder=3, label="paper (CIFAR-10)")
