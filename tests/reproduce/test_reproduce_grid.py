@@ -59,8 +59,8 @@ def test_grid_writes_results_and_resumes(tiny, tmp_path, monkeypatch):
 
 def test_a_stopped_run_stops_the_grid_and_the_same_command_continues_it(tiny, tmp_path, monkeypatch):
     """Ctrl-C or SIGTERM during a run: the trainer writes its checkpoint and returns no results. The grid stops there
-    with a message (it used to fail with a KeyError) and releases the run's claim, so that the next process, even
-    under --parallel, continues it."""
+    with a message, not a traceback, and releases the run's claim, so that the next process, even under --parallel,
+    continues it."""
     started = []
 
     def second_run_stopped(cfg):
