@@ -60,8 +60,11 @@ def main() -> int:
                                                   "(a quick look; the bars are read on the whole test split)")
     args = p.parse_args()
     best = args.run / "best.pt"
-    if not best.is_file():
-        p.error(f"{best} does not exist: the run has not finished (continue it with ./scripts/train_release.sh)")
+    # best.pt exists from the first evaluation on; results.json only once the run has ended. Checking earlier would
+    # look at the test split before the selection on validation is complete.
+    if not best.is_file() or not (args.run / "results.json").is_file():
+        p.error(f"{args.run} has no best.pt and results.json: the run has not finished (continue it with "
+                f"./scripts/train_release.sh)")
     out = args.output or args.run / "release_check"
     out.mkdir(parents=True, exist_ok=True)
     resattn = [sys.executable, "-m", "resattn"]

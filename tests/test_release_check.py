@@ -56,5 +56,8 @@ def test_release_check_measures_a_run_against_the_bars(tmp_path):
 
 
 def test_release_check_says_when_the_run_has_not_finished(tmp_path):
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "has not finished" in proc.stderr and "Traceback" not in proc.stderr
+    for mid_run_file in (None, "best.pt"):  # a stopped run already has best.pt; only its end writes results.json
+        if mid_run_file:
+            (tmp_path / mid_run_file).write_bytes(b"")
+        proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+        assert proc.returncode == 2 and "has not finished" in proc.stderr and "Traceback" not in proc.stderr
