@@ -7,10 +7,13 @@
 #
 # On a CPU, batches of 512 28x28 images made glibc map and unmap their 50 MiB activations every step (100% system
 # time in top); the two MALLOC_ variables keep that memory in the heap (on the 2-core machine of the first release,
-# 1.1 to 1.2 s per step instead of 3 to 4 s; docs/reproduction.md). Expect hours on a CPU: about 11 on 2 cores
-# without AMX.
+# 1.1 to 1.2 s per step instead of 3 to 4 s; docs/reproduction.md). Expect hours on a CPU: 5 to 11 on 2 cores
+# without AMX, by CPU (docs/reproduction.md).
 set -euo pipefail
-OUT=${1:-runs/release_fmnist}
-shift || true
+OUT=runs/release_fmnist
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then  # a first argument that is not a flag names the output folder
+  OUT=$1
+  shift
+fi
 export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
 "${PYTHON:-python3}" -m resattn train -c fashion_mnist_release --output "$OUT" --resume auto "$@"
