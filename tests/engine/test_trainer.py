@@ -225,3 +225,18 @@ def test_signal_to_the_whole_process_group_stops_cleanly_with_loader_workers(tmp
     assert proc.returncode == 0, text
     assert "continue with --resume auto" in text and "DataLoader worker" not in text
     assert load_checkpoint(out / "last.pt")["step"] >= 3
+
+
+def test_a_run_with_loader_workers_exits_when_it_has_finished(tmp_path):
+    """Persistent loader workers ignore SIGTERM, so the trainer must shut them down itself: the interpreter's exit
+    handler terminates daemon children with SIGTERM and then joins them without a timeout."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "resattn", "train", "--dataset", "fake", "--iters", "12", "-b", "16",
+           "--val-split", "940", "--eval-interval", "6", "--workers", "1", "--amp", "none", "--no-channels-last",
+           "--progress", "log", "--output", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=150)  # without the shutdown: never returns
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (out / "results.json").is_file()

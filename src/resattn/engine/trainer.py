@@ -207,6 +207,11 @@ class Run:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.metrics.close()
+            # Persistent loader workers ignore SIGTERM (ignore_stop_signals), so multiprocessing's exit handler, which
+            # terminates daemon children and then joins them, would wait forever: shut them down here.
+            shutdown = getattr(self.train_loader._iterator, "_shutdown_workers", None)
+            if shutdown is not None:
+                shutdown()
         if self.stop_requested and self.step < self.total_iters:
             self.metrics.log(f"stopped at step {self.step}; continue with --resume auto --output {self.out}")
             return dict(stopped_at=self.step)
