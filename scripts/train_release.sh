@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
-# The released Fashion-MNIST weights (timm tag attention56_cifar.fmnist), in two stages, each selected on the
-# validation split:
-#   1. configs/fashion_mnist_release.yaml: 80 epochs in one cosine schedule, into OUTPUT;
-#   2. configs/fashion_mnist_release_restart.yaml: a 30-epoch warm restart from stage 1's best.pt, into OUTPUT/restart.
-# OUTPUT/restart/best.safetensors are the weights. The test split is evaluated once, on them, by
-# scripts/release_check.py (--no-test here). Resumable: rerun the same command after a stop; a finished stage
-# returns at once. docs/reproduction.md#released-weights has the record.
+# The released Fashion-MNIST weights (timm tag attention56_cifar.fmnist): configs/fashion_mnist_release.yaml, 80
+# epochs in one cosine schedule, selected on the validation split; the test split is evaluated once at the end.
+# Resumable: rerun the same command after a stop. docs/reproduction.md#released-weights has the record.
 #
 #   ./scripts/train_release.sh [OUTPUT] [FLAGS...]   # default runs/release_fmnist; FLAGS go to `resattn train`
 #
@@ -20,6 +16,4 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then  # a first argument that is not a f
   shift
 fi
 export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
-"${PYTHON:-python3}" -m resattn train -c fashion_mnist_release --output "$OUT" --resume auto --no-test "$@"
-"${PYTHON:-python3}" -m resattn train -c fashion_mnist_release_restart --initial-checkpoint "$OUT/best.pt" \
-  --output "$OUT/restart" --resume auto --no-test "$@"
+"${PYTHON:-python3}" -m resattn train -c fashion_mnist_release --output "$OUT" --resume auto "$@"

@@ -20,8 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXPECTED = {f"{data}_{model}" for data in ("cifar10", "cifar100") for model in (
     "attention56_cifar", "attention92_cifar", "attention128_cifar", "attention164_cifar", "attention236_cifar",
     "attention452_cifar", "preact_resnet164_cifar")} | {
-    "imagenet_attention56", "imagenet_attention92", "fashion_mnist_default", "fashion_mnist_release",
-    "fashion_mnist_release_restart", "finetune"}
+    "imagenet_attention56", "imagenet_attention92", "fashion_mnist_default", "fashion_mnist_release", "finetune"}
 
 
 def test_every_recipe_is_shipped_and_the_checkout_reaches_them_as_configs():
