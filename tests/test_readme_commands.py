@@ -96,6 +96,7 @@ def workdir(tmp_path_factory) -> Path:
         (work / name).symlink_to(REPO / name)
     (work / "tmp").mkdir()
     shutil.copytree(REPO / "docs" / "figures" / "samples", work / "docs" / "figures" / "samples")
+    (work / "docs" / "runs").symlink_to(REPO / "docs" / "runs")  # run records, read by the documents' commands
     images = fashion_mnist_images({"Shirt": 31, "Trouser": 30})
     for name, arrays in images.items():
         for i, array in enumerate(arrays[:30]):

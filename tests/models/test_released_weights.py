@@ -12,7 +12,7 @@ import resattn
 from resattn.cli import main
 from resattn.data.fashion_mnist import SYSTEM_FASHION_MNIST_DIRS
 from resattn.engine.restore import load_model
-from resattn.models.released import RELEASED, WEIGHTS_DIR
+from resattn.models.released import RELEASED, WEIGHTS_DIR, warn_if_masks_flat
 
 TAG = "attention56_cifar.fmnist"
 
@@ -111,3 +111,16 @@ def test_loading_weights_with_flat_masks_says_so():
         assert f"worth {health['top1_drop_spatial_mean_all']:.2f} test points" in messages[0]
     else:
         assert messages == []
+
+
+def test_the_flat_mask_warning_names_the_flat_stages_and_their_worth():
+    # Independent of the weights the tag holds now: a model whose pretrained_cfg records flat stages.
+    model = timm.create_model("attention56_cifar", num_classes=10, in_chans=1)
+    model.pretrained_cfg = dict(architecture="attention56_cifar", tag="old", mask_health=dict(
+        flat_stages=["stage2", "stage3"], top1_drop_spatial_mean_all=0.2))
+    with pytest.warns(UserWarning, match=r"attention56_cifar\.old: .* flat in stage2, stage3 .* worth 0\.20 test"):
+        warn_if_masks_flat(model)
+    model.pretrained_cfg["mask_health"]["flat_stages"] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_masks_flat(model)
