@@ -51,6 +51,8 @@ NOT_RUN = {
                          "2 iterations per run",
     "python scripts/release_check.py": "measures a finished 80-epoch release run on the whole test split; "
                                        "tests/test_release_check.py runs it on a short run",
+    "./scripts/train_release.sh": "trains the 80-epoch release recipe, hours on a CPU; "
+                                   "tests/test_train_release_script.py checks the command it runs",
     "./scripts/fig4_fashion_mnist.sh": "trains three 164-layer networks, then runs `resattn analyze response` and "
                                        "`resattn analyze masks`, which run here from the README",
 }
