@@ -20,7 +20,7 @@ import torch
 
 from . import collectives
 
-__all__ = ["StopVote", "ignore_stop_signals"]
+__all__ = ["StopVote", "ignore_stop_signals", "shut_down_workers"]
 
 
 class StopVote:
@@ -73,3 +73,15 @@ def ignore_stop_signals(worker_id: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def shut_down_workers(loader) -> None:
+    """Stop a DataLoader's persistent workers, which :func:`ignore_stop_signals` made deaf to SIGTERM.
+
+    Without this, multiprocessing's exit handler sends them SIGTERM and joins them, and waits forever. PyTorch has no
+    public way to close a loader (pytorch/pytorch#64766, #71383), so this reaches for the iterator's own shutdown;
+    a loader without live workers is left as it is.
+    """
+    shutdown = getattr(getattr(loader, "_iterator", None), "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()

@@ -49,7 +49,7 @@ from .loop import NonFiniteLossError, StepContext, check_finite, train_one_epoch
 from .metrics_writer import MetricsWriter
 from .rng import set_rng_state
 from .sharded_eval import evaluate_sharded
-from .stop import StopVote
+from .stop import StopVote, shut_down_workers
 
 EVAL_BATCH_SIZE = 256
 
@@ -207,11 +207,7 @@ class Run:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self.metrics.close()
-            # Persistent loader workers ignore SIGTERM (ignore_stop_signals), so multiprocessing's exit handler, which
-            # terminates daemon children and then joins them, would wait forever: shut them down here.
-            shutdown = getattr(self.train_loader._iterator, "_shutdown_workers", None)
-            if shutdown is not None:
-                shutdown()
+            shut_down_workers(self.train_loader)
         if self.stop_requested and self.step < self.total_iters:
             self.metrics.log(f"stopped at step {self.step}; continue with --resume auto --output {self.out}")
             return dict(stopped_at=self.step)
