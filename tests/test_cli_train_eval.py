@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("cli_train_eval")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     args = ["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "3", "-b", "8",
-            "--val-split", "100", "--output", str(out), "--progress", "none", "--amp", "bf16", "--mask-act", "spatial"]
+            "--val-split", "100", "--output", str(out), "--progress", "none", "--amp", "none", "--mask-act", "spatial"]
     assert main(args) == 0
     return out
 
@@ -39,8 +39,8 @@ def test_validate_results_file(trained, tmp_path, capsys):
 
 
 def _validate_val(checkpoint, results_file):
-    # the trainer evaluated in bf16 with channels_last (its defaults); validate the same way
-    assert main(["validate", "--checkpoint", str(checkpoint), "--split", "val", "--amp", "bf16", "--channels-last",
+    # the trainer evaluated in fp32 with channels_last; validate the same way
+    assert main(["validate", "--checkpoint", str(checkpoint), "--split", "val", "--amp", "none", "--channels-last",
                  "--results-file", str(results_file)]) == 0
     return json.loads(results_file.read_text())
 

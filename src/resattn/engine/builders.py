@@ -37,7 +37,7 @@ def check_config(cfg: TrainConfig, device: torch.device) -> None:
     if cfg.amp not in AMP_DTYPES:
         raise ValueError(f"Unknown --amp {cfg.amp!r}; allowed: {', '.join(AMP_DTYPES)}")
     if cfg.amp == "fp16" and device.type != "cuda":
-        raise ValueError("--amp fp16 needs a CUDA device; on the CPU use --amp bf16")
+        raise ValueError("--amp fp16 needs a CUDA device; on the CPU use --amp auto")
 
 
 def run_folder(cfg: TrainConfig) -> Path:

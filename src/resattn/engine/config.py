@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from .precision import AMP_CHOICES
+
 # --help groups, in the order they are listed
 MODEL = "model"
 DATA = "data"
@@ -101,8 +103,8 @@ class TrainConfig:
     ema_decay: float = option(0.0, OPTIMISATION, "decay of an exponential moving average of the weights; 0 keeps none")
 
     device: str = option("auto", EXECUTION, "auto | cpu | cuda | cuda:N")
-    amp: str = option("bf16", EXECUTION, "mixed precision (fp16: CUDA only, with a GradScaler)",
-                      choices=["none", "bf16", "fp16"])
+    amp: str = option("auto", EXECUTION, "mixed precision: auto is bf16 where the device computes in bf16, else "
+                                         "none (fp32); fp16: CUDA only, with a GradScaler", choices=AMP_CHOICES)
     channels_last: bool = option(True, EXECUTION, "channels-last memory format")
     compile: bool = option(False, EXECUTION, "torch.compile the model")
     seed: int = option(0, EXECUTION, "seed of the initialisation, the validation split and the sample order")

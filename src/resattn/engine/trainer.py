@@ -47,6 +47,7 @@ from .distributed import cleanup, init_distributed
 from .finetune import source_of
 from .loop import NonFiniteLossError, StepContext, check_finite, train_one_epoch
 from .metrics_writer import MetricsWriter
+from .precision import resolve_amp, slow_bf16_warning
 from .rng import set_rng_state
 from .sharded_eval import evaluate_sharded
 from .stop import StopVote, shut_down_workers
@@ -59,7 +60,9 @@ class Run:
 
     def __init__(self, cfg: TrainConfig) -> None:
         device = resolve_device(cfg.device)
+        cfg.amp = resolve_amp(cfg.amp, device)  # config.yaml records the precision the run took
         check_config(cfg, device)
+        self.amp_warning = slow_bf16_warning(cfg.amp, device)
         self.cfg = cfg
         self.dist = init_distributed(device)
         self.device, self.is_main = self.dist.device, self.dist.rank == 0
@@ -183,6 +186,8 @@ class Run:
         self.metrics.log(f"{cfg.model} on {cfg.dataset}: {len(self.data['train'])} train / {len(self.data['val'])} "
                          f"val images, {self.total_iters} iterations of {cfg.batch_size} on {self.dist.world_size} "
                          f"process(es), device {self.device}, amp {cfg.amp}")
+        if self.amp_warning:
+            self.metrics.log(self.amp_warning)
         if cfg.label_noise:
             self.metrics.log(f"label noise: requested {cfg.label_noise:.3f}, realised "
                              f"{self.data['realised_noise']:.4f}")
