@@ -5,9 +5,10 @@
 Runs, on the CPU in fp32 as the released numbers are recorded:
 
 1. ``resattn validate --split test`` on ``best.pt`` (the checkpoint selected on validation; this is the one look at
-   the test split);
-2. ``resattn analyze masks --split val`` and ``--split test`` (contrast per stage, the top-1 lost when every mask
-   loses its spatial structure or becomes 0.5);
+   the test split), or on ``best.safetensors`` (the final weights) for a run without a validation split
+   (``--val-split 0``);
+2. ``resattn analyze masks --split val`` (where the run has one) and ``--split test`` (contrast per stage, the top-1
+   lost when every mask loses its spatial structure or becomes 0.5);
 
 then prints each bar (docs/attention_maps.md#what-flattens-the-masks) with its measured value and PASS or FAIL, and
 writes everything to OUTPUT (``validate_test.json``, ``mask_health_{val,test}.{json,png,txt}``, ``bars.json``).
@@ -21,6 +22,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 # Set from the ablation before the release was trained (docs/attention_maps.md#what-flattens-the-masks).
 MIN_TEST_TOP1 = 95.0
@@ -59,11 +62,14 @@ def main() -> int:
     p.add_argument("--num-images", type=int, help="measure the masks on the first N images of each split only "
                                                   "(a quick look; the bars are read on the whole test split)")
     args = p.parse_args()
-    best = args.run / "best.pt"
+    config = args.run / "config.yaml"
+    validated = not config.is_file() or yaml.safe_load(config.read_text()).get("val_split") != 0
     # best.pt exists from the first evaluation on; results.json only once the run has ended. Checking earlier would
-    # look at the test split before the selection on validation is complete.
+    # look at the test split before the selection on validation is complete. A run without a validation split
+    # selects nothing: its result is best.safetensors, the final weights, written at its end.
+    best = args.run / ("best.pt" if validated else "best.safetensors")
     if not best.is_file() or not (args.run / "results.json").is_file():
-        p.error(f"{args.run} has no best.pt and results.json: the run has not finished (continue it with "
+        p.error(f"{args.run} has no {best.name} and results.json: the run has not finished (continue it with "
                 f"./scripts/train_release.sh)")
     out = args.output or args.run / "release_check"
     out.mkdir(parents=True, exist_ok=True)
@@ -71,7 +77,7 @@ def main() -> int:
     _run(resattn + ["validate", "--checkpoint", str(best), "--split", "test", "--device", args.device,
                     "--results-file", str(out / "validate_test.json")], out / "validate_test.txt")
     subset = ["--num-images", str(args.num_images)] if args.num_images else []
-    for split in ("val", "test"):
+    for split in ("val", "test") if validated else ("test",):
         _run(resattn + ["analyze", "masks", "--checkpoint", str(best), "--split", split, "--device", args.device,
                         "--output", str(out / f"mask_health_{split}.png")] + subset, out / f"mask_health_{split}.txt")
     test = json.loads((out / "validate_test.json").read_text())

@@ -34,17 +34,21 @@ def test_bars_pass_only_at_or_above_each_threshold():
 
 
 @pytest.mark.slow
-def test_release_check_measures_a_run_against_the_bars(tmp_path):
+@pytest.mark.parametrize("val_split", ["64", "0"])  # 0: no validation split, the final weights are measured
+def test_release_check_measures_a_run_against_the_bars(tmp_path, val_split):
     run = tmp_path / "run"
     assert main(["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "3", "-b", "8",
-                 "--val-split", "64", "--output", str(run), "--progress", "none", "--amp", "none"]) == 0
+                 "--val-split", val_split, "--output", str(run), "--progress", "none", "--amp", "none"]) == 0
     out = tmp_path / "check"
     argv = [sys.executable, str(SCRIPT), str(run), "--output", str(out), "--num-images", "32"]
     proc = subprocess.run(argv, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     test = json.loads((out / "validate_test.json").read_text())
     health = json.loads((out / "mask_health_test.json").read_text())
-    assert json.loads((out / "mask_health_val.json").read_text())["split"] == "val"
+    if val_split == "0":
+        assert not (out / "mask_health_val.json").exists() and "best.safetensors" in proc.stdout
+    else:
+        assert json.loads((out / "mask_health_val.json").read_text())["split"] == "val"
     rows = {row["bar"]: row for row in json.loads((out / "bars.json").read_text())}
     assert rows["test top-1 >= 95.0%"] == dict(bar="test top-1 >= 95.0%", value=test["top1"], passed=False)
     knockout = rows["M -> spatial mean costs >= 0.5 test points"]["value"]
@@ -61,3 +65,10 @@ def test_release_check_says_when_the_run_has_not_finished(tmp_path):
             (tmp_path / mid_run_file).write_bytes(b"")
         proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
         assert proc.returncode == 2 and "has not finished" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_release_check_of_a_run_without_validation_waits_for_its_final_weights(tmp_path):
+    (tmp_path / "config.yaml").write_text("val_split: 0\n")
+    (tmp_path / "last.pt").write_bytes(b"")
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "no best.safetensors" in proc.stderr and "has not finished" in proc.stderr

@@ -61,7 +61,12 @@ def test_split_refuses_to_leak_train_augmentation() -> None:
         train_val_split(ds, 0.1, seed=0)
 
 
-@pytest.mark.parametrize("bad", [0.0, 1.0, 0, 10, -3, True])
+def test_a_split_of_zero_keeps_every_item_for_training() -> None:
+    train, val = train_val_split(FakeDataset(size=10, image_size=4), 0, seed=0)
+    assert train.indices == list(range(10)) and len(val) == 0
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 10, -3, True])
 def test_split_bad_sizes(bad) -> None:
     with pytest.raises((ValueError, TypeError)):
         train_val_split(FakeDataset(size=10, image_size=4), bad, seed=0)

@@ -22,8 +22,9 @@ def _num_val(n: int, val_fraction: float | int) -> int:
         num_val = max(1, round(n * val_fraction))
     else:
         num_val = val_fraction
-    if not 1 <= num_val < n:
-        raise ValueError(f"validation size must be between 1 and {n - 1} for a dataset of {n} items, got {num_val}")
+    if not 0 <= num_val < n:
+        raise ValueError(f"validation size must be between 0 (no validation) and {n - 1} for a dataset of {n} "
+                         f"items, got {num_val}")
     return num_val
 
 
@@ -42,7 +43,8 @@ def train_val_split(
 
     Args:
         dataset: Dataset with a ``transform`` attribute (any resattn dataset).
-        val_fraction: Float in (0, 1): fraction of items for validation (rounded, at least 1); int: exact count.
+        val_fraction: Float in (0, 1): fraction of items for validation (rounded, at least 1); int: exact count,
+            0 for none (every item trains; the validation subset is empty).
         seed: Seed of the permutation; the same (len(dataset), val_fraction, seed) always gives the same split.
         train_transform: Transform of the training subset; None keeps ``dataset.transform``.
         val_transform: Transform of the validation subset; None keeps ``dataset.transform``, which is only allowed

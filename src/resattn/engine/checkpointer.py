@@ -118,8 +118,9 @@ class Checkpointer:
 
     def export_selected(self, step: int) -> tuple[dict[str, torch.Tensor] | None, int]:
         """Writes ``best.safetensors``: the weights of ``best.pt`` (the EMA's where there is one), or the current
-        ones when ``best.pt`` is missing (a run resumed into a new folder whose evaluations never beat the resumed
-        best). Returns the weights (rank 0; None elsewhere) and their step (every rank).
+        ones when ``best.pt`` is missing (a run without a validation split, or one resumed into a new folder whose
+        evaluations never beat the resumed best). Returns the weights (rank 0; None elsewhere) and their step (every
+        rank).
 
         Rank 0 alone reads them: no other rank needs to see the run folder.
         """

@@ -67,7 +67,7 @@ def evaluation_data(loaded, dataset: str | None, data_dir: str | None, split: st
         from .folder_data import folder_eval_data  # folder runs: the images prepared as their run recorded
 
         info, data = folder_eval_data(loaded.config, data_dir, split, loaded.class_names, img_size)
-        return "folder", info, data
+        return "folder", info, _not_empty(data, split)
     info = dataset_info(dataset)
     tf = create_transform(info["transform_preset"], train=False, img_size=img_size or info["image_size"],
                           crop_pct=crop_pct)
@@ -79,4 +79,12 @@ def evaluation_data(loaded, dataset: str | None, data_dir: str | None, split: st
     else:  # "test" is ImageNet's val/ folder: the held-out set the paper reports on
         split = test_split_name(info, data_dir) if split == "test" else split
         data = create_dataset(dataset, data_dir, split, transform=tf)
-    return dataset, info, data
+    return dataset, info, _not_empty(data, split)
+
+
+def _not_empty(data: Dataset, split: str) -> Dataset:
+    if len(data) == 0:
+        hint = (" (its run trained on every training image, --val-split 0); use --split test" if split == "val"
+                else "")
+        raise ValueError(f"The {split} split of this model's dataset holds no images{hint}")
+    return data

@@ -28,9 +28,10 @@ RUN_FOLDER = "run folder"
 
 
 def count_or_fraction(value: str | float) -> int | float:
-    """``--val-split``: a number of images (``5000``, also written ``5000.0``) or a fraction in (0, 1) (``0.1``)."""
+    """``--val-split``: a number of images (``5000``, also written ``5000.0``; ``0`` for none) or a fraction in (0, 1)
+    (``0.1``)."""
     number = float(value)
-    return int(number) if number >= 1 and number.is_integer() else number
+    return int(number) if number.is_integer() and (number >= 1 or number == 0) else number
 
 
 def option(default: Any, group: str, help: str, *, factory: Any = None, **argparse_kwargs: Any) -> Any:
@@ -55,7 +56,8 @@ class TrainConfig:
                                               "files)")
     download: bool = option(False, DATA, "download Fashion-MNIST or CIFAR with torchvision when not found locally")
     val_split: int | float = option(5000, DATA, "validation images carved (seeded) from train: a number of images, "
-                                                "or a fraction below 1", parse=count_or_fraction)
+                                                "or a fraction below 1; 0 trains on every image, and the final "
+                                                "weights are the result", parse=count_or_fraction)
     img_size: int | None = option(None, DATA, "training image size (default: the dataset's)")
     label_noise: float = option(0.0, DATA, "training-label noise rate 1 - r (paper Table 5)")
     workers: int = option(0, DATA, "data loader processes")

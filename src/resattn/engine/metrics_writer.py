@@ -94,19 +94,21 @@ class MetricsWriter:
         elif log_line:
             self.log(f"step {step}/{self.total_iters} loss {mean:.4f} lr {lr:.5f}")
 
-    def evaluation(self, step: int, epoch: float, lr: float, wall_s: float, metrics: dict[str, float],
+    def evaluation(self, step: int, epoch: float, lr: float, wall_s: float, metrics: dict[str, float] | None,
                    contrast: dict[str, float]) -> None:
-        """One row of summary.csv: the window's training numbers, validation ``metrics`` and the stages' mask
-        ``contrast``; also TensorBoard, curves.png and a log line."""
+        """One row of summary.csv: the window's training numbers, validation ``metrics`` (None in a run without a
+        validation split: those columns stay empty) and the stages' mask ``contrast``; also TensorBoard, curves.png
+        and a log line."""
         if not self.enabled:
             return
         w = self.window
         row: dict[str, Any] = dict(
             step=step, epoch=epoch, train_loss=round(w["loss"] / max(1, w["steps"]), 5), lr=lr,
-            images_per_s=round(w["images"] / max(w["end"] - w["start"], 1e-9), 1),
-            wall_s=round(wall_s, 1), val_loss=round(metrics["loss"], 5), val_top1=round(metrics["top1"], 3),
-            val_top5=round(metrics["top5"], 3),
+            images_per_s=round(w["images"] / max(w["end"] - w["start"], 1e-9), 1), wall_s=round(wall_s, 1),
         )
+        if metrics is not None:
+            row.update(val_loss=round(metrics["loss"], 5), val_top1=round(metrics["top1"], 3),
+                       val_top5=round(metrics["top5"], 3))
         self._warn_new_flat_stages(step, contrast)
         row.update({f"{CONTRAST_PREFIX}{stage}": round(value, 6) for stage, value in contrast.items()})
         self.rows.append(row)
@@ -114,12 +116,15 @@ class MetricsWriter:
         plot_curves(self.rows, self.out / "curves.png")
         if self.tb is not None:
             for key in TB_SCALARS:
-                self.tb.add_scalar(key, row[key], step)
+                if key in row:
+                    self.tb.add_scalar(key, row[key], step)
             for stage in contrast:
                 self.tb.add_scalar(f"mask_contrast/{stage}", row[f"{CONTRAST_PREFIX}{stage}"], step)
             self.tb.flush()
-        self.log(f"step {step}/{self.total_iters} epoch {epoch:.2f}: train loss {row['train_loss']:.4f}, val top-1 "
-                 f"{row['val_top1']:.2f}% top-5 {row['val_top5']:.2f}%, {row['images_per_s']:.0f} img/s")
+        validation = (f"val top-1 {row['val_top1']:.2f}% top-5 {row['val_top5']:.2f}%" if metrics is not None
+                      else "no validation split")
+        self.log(f"step {step}/{self.total_iters} epoch {epoch:.2f}: train loss {row['train_loss']:.4f}, {validation}, "
+                 f"{row['images_per_s']:.0f} img/s")
 
     def _warn_new_flat_stages(self, step: int, contrast: dict[str, float]) -> None:
         """Says when a stage's masks went flat, once per run: stages flat in an earlier row were said already."""

@@ -13,28 +13,27 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    steps = [int(r["step"]) for r in rows]
     contrast_keys = sorted({k for r in rows for k in r if k.startswith("mask_contrast_")})
     # A Figure on its own Agg canvas: no pyplot, so no global backend switch and nothing to close.
     fig = Figure(figsize=(15 if contrast_keys else 10, 4))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 3 if contrast_keys else 2)
     ax_loss, ax_acc = axes[:2]
-    ax_loss.plot(steps, [float(r["train_loss"]) for r in rows], marker="o", label="train")
-    ax_loss.plot(steps, [float(r["val_loss"]) for r in rows], marker="o", label="validation")
+    ax_loss.plot(*_series(rows, "train_loss"), marker="o", label="train")
+    ax_loss.plot(*_series(rows, "val_loss"), marker="o", label="validation")
     ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", title="Loss")
     ax_loss.legend()
-    ax_acc.plot(steps, [float(r["val_top1"]) for r in rows], marker="o", label="val top-1")
-    ax_acc.plot(steps, [float(r["val_top5"]) for r in rows], marker="o", label="val top-5")
-    ax_acc.set(xlabel="iteration", ylabel="accuracy (%)", title="Validation accuracy")
+    ax_acc.plot(*_series(rows, "val_top1"), marker="o", label="val top-1")
+    ax_acc.plot(*_series(rows, "val_top5"), marker="o", label="val top-5")
+    title = "Validation accuracy" if _series(rows, "val_top1")[0] else "Validation accuracy (no validation split)"
+    ax_acc.set(xlabel="iteration", ylabel="accuracy (%)", title=title)
     ax_acc.legend()
     if contrast_keys:
         from ..analysis.mask_health import FLAT_CONTRAST
 
         ax_mask = axes[2]
         for key in contrast_keys:
-            points = [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in (None, "")]
-            ax_mask.plot(*zip(*points), marker="o", label=key.removeprefix("mask_contrast_"))
+            ax_mask.plot(*_series(rows, key), marker="o", label=key.removeprefix("mask_contrast_"))
         ax_mask.axhline(FLAT_CONTRAST, color="grey", linestyle="--", label="flat below")
         ax_mask.set(xlabel="iteration", ylabel="median per-channel spatial std of M", yscale="log",
                     title="Mask spatial contrast (validation)")
@@ -46,3 +45,9 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
     tmp.replace(path)
+
+
+def _series(rows: Sequence[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    """Steps and values of ``key`` in the rows that have one (rows read back from summary.csv hold "" for none)."""
+    points = [(int(r["step"]), float(r[key])) for r in rows if r.get(key) not in (None, "")]
+    return [step for step, _ in points], [value for _, value in points]

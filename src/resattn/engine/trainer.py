@@ -76,6 +76,8 @@ class Run:
 
         self.data = build_data(cfg, source)
         self.model, self.model_args = build_model(cfg, self.data["info"], self.device, source, verbose=self.is_main)
+        # --val-split 0: every training image trains, nothing is selected, and the final weights are the result
+        self.validates = len(self.data["val"]) > 0
         self.sampler, self.train_loader = build_train_loader(self.data["train"], cfg, self.dist, self.device)
         self.steps_per_epoch = self.sampler.steps_per_epoch()
         self.schedule = build_schedule(cfg, self.steps_per_epoch)
@@ -146,7 +148,13 @@ class Run:
                                 self.cfg.channels_last, self.cfg.workers)
 
     def evaluate(self) -> None:
-        """Validation of the weights the run would ship (the EMA's where there is one); best.pt when top-1 improved."""
+        """Validation of the weights the run would ship (the EMA's where there is one); best.pt when top-1 improved.
+        Without a validation split, only the row of training numbers."""
+        if not self.validates:
+            self.metrics.evaluation(self.step, round(self.step / self.steps_per_epoch, 3), self.schedule(self.step - 1),
+                                    self.wall(), None, {})
+            self.metrics.new_window()
+            return
         model = self.ema.module if self.ema else self.model
         # The mask statistics come from rank 0's share of the validation batches.
         meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else None
@@ -183,8 +191,9 @@ class Run:
             self.out.mkdir(parents=True, exist_ok=True)
             save_yaml(cfg, self.out / "config.yaml")
         self.resume()
-        self.metrics.log(f"{cfg.model} on {cfg.dataset}: {len(self.data['train'])} train / {len(self.data['val'])} "
-                         f"val images, {self.total_iters} iterations of {cfg.batch_size} on {self.dist.world_size} "
+        val = f"{len(self.data['val'])} val images" if self.validates else "no validation images (final weights kept)"
+        self.metrics.log(f"{cfg.model} on {cfg.dataset}: {len(self.data['train'])} train / {val}, {self.total_iters} "
+                         f"iterations of {cfg.batch_size} on {self.dist.world_size} "
                          f"process(es), device {self.device}, amp {cfg.amp}")
         if self.amp_warning:
             self.metrics.log(self.amp_warning)
@@ -220,10 +229,12 @@ class Run:
 
     def finish(self) -> dict[str, Any]:
         results: dict[str, Any] = dict(model=self.cfg.model, dataset=self.cfg.dataset, iterations=self.total_iters,
-                                       best_val_top1=self.best_top1, wall_s=round(self.wall(), 1),
+                                       best_val_top1=self.best_top1 if self.validates else None,
+                                       wall_s=round(self.wall(), 1),
                                        realised_label_noise=self.data["realised_noise"])
         weights, best_step = self.checkpoints.export_selected(self.step)
-        results.update(best_step=best_step)  # the step of best.pt, selected on the validation split
+        results.update(best_step=best_step)  # the step of best.pt, selected on the validation split (else the last)
+        selected = f"checkpoint of step {best_step} selected on validation" if self.validates else "the final weights"
         if self.cfg.test:
             # The test split is evaluated once, on the checkpoint selected on the validation split, by every rank.
             model = create_model(self.cfg.model, **self.model_args).to(self.device)
@@ -236,7 +247,7 @@ class Run:
             results.update(test_top1=round(test["top1"], 3), test_top5=round(test["top5"], 3),
                            test_loss=round(test["loss"], 5), test_images=test["images"])
             self.metrics.log(f"test top-1 {test['top1']:.2f}%  top-5 {test['top5']:.2f}% ({test['images']} images, "
-                             f"checkpoint of step {best_step} selected on validation)  wall {results['wall_s']:.0f} s")
+                             f"{selected})  wall {results['wall_s']:.0f} s")
         if self.is_main:
             (self.out / "results.json").write_text(json.dumps(results, indent=2))
         barrier()

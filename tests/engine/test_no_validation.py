@@ -1,0 +1,40 @@
+"""--val-split 0: every training image trains, nothing is selected, and the final weights are the run's result."""
+
+import csv
+import json
+
+import torch
+from safetensors.torch import load_file
+
+from resattn.cli import main
+from resattn.engine.checkpoint import load_checkpoint
+
+
+def test_a_run_without_a_validation_split_keeps_its_final_weights(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "4", "-b", "8",
+                 "--val-split", "0", "--eval-interval", "2", "--warmup-iters", "1", "--amp", "none",
+                 "--no-channels-last", "--progress", "log", "--output", str(out)]) == 0
+    log = capsys.readouterr().out
+    assert "1000 train / no validation images" in log and "no validation split" in log
+    results = json.loads((out / "results.json").read_text())
+    assert results["best_val_top1"] is None and results["best_step"] == 4 and "test_top1" in results
+    assert not (out / "best.pt").exists()
+    final = load_checkpoint(out / "last.pt")
+    exported = load_file(out / "best.safetensors")
+    assert final["step"] == 4 and exported.keys() == final["model"].keys()
+    assert all(torch.equal(exported[key], final["model"][key]) for key in exported)
+    with (out / "summary.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [row["step"] for row in rows] == ["2", "4"]
+    assert all(row["val_top1"] == "" and float(row["train_loss"]) > 0 for row in rows)
+    assert (out / "curves.png").stat().st_size > 0
+
+
+def test_validating_such_a_run_on_its_validation_split_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "fake", "--iters", "1", "-b", "4", "--val-split", "0", "--no-test",
+                 "--amp", "none", "--progress", "none", "--output", str(out)]) == 0
+    assert main(["validate", "--checkpoint", str(out / "last.pt"), "--split", "val"]) == 2
+    err = capsys.readouterr().err
+    assert "--val-split 0" in err and "--split test" in err and "Traceback" not in err
