@@ -56,8 +56,8 @@ class TrainConfig:
                                               "files)")
     download: bool = option(False, DATA, "download Fashion-MNIST or CIFAR with torchvision when not found locally")
     val_split: int | float = option(5000, DATA, "validation images carved (seeded) from train: a number of images, "
-                                                "or a fraction below 1; 0 trains on every image, and the final "
-                                                "weights are the result", parse=count_or_fraction)
+                                                "or a fraction below 1; 0 for none (final weights kept)",
+                                    parse=count_or_fraction)
     img_size: int | None = option(None, DATA, "training image size (default: the dataset's)")
     label_noise: float = option(0.0, DATA, "training-label noise rate 1 - r (paper Table 5)")
     workers: int = option(0, DATA, "data loader processes")
