@@ -38,6 +38,9 @@ _SPLITS: dict[str, tuple[str, ...] | None] = {
     "fake": ("train", "val", "test"),
 }
 _FAKE_DEFAULTS = {"num_classes": 10, "in_chans": 3, "image_size": 32}
+# Enough held-out images for a measurement that can fail, few enough that the many short runs of the tests, each
+# ending with a test evaluation, stay short on a CPU.
+_FAKE_SIZES = {"train": 1000, "val": 250, "test": 250}
 
 
 def _canonical_name(name: str) -> str:
@@ -112,7 +115,7 @@ def create_dataset(
         root = _require_root(key, root, f"<root>/{folder}/ (or pass download=True)")
         return CIFAR(root, split, num_classes=num_classes, transform=transform, download=download)
     if key == "fake":
-        options = {**_FAKE_DEFAULTS, **kwargs}
+        options = {**_FAKE_DEFAULTS, "size": _FAKE_SIZES[split], **kwargs}
         # Different splits must not contain the same images, so offset the seed per split.
         options["seed"] = options.get("seed", 0) * len(_SPLITS["fake"]) + _SPLITS["fake"].index(split)
         return FakeDataset(transform=transform, **options)
