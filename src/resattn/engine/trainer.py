@@ -149,27 +149,27 @@ class Run:
 
     def evaluate(self) -> None:
         """Validation of the weights the run would ship (the EMA's where there is one); best.pt when top-1 improved.
-        Without a validation split, only the row of training numbers."""
-        if not self.validates:
-            self.metrics.evaluation(self.step, round(self.step / self.steps_per_epoch, 3), self.schedule(self.step - 1),
-                                    self.wall(), None, {})
-            self.metrics.new_window()
-            return
-        model = self.ema.module if self.ema else self.model
-        # The mask statistics come from rank 0's share of the validation batches.
-        meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else None
-        with meter or contextlib.nullcontext():
-            metrics = self.evaluate_on(model, self.data["val"])
+        Without a validation split, the row holds the training numbers alone."""
+        metrics, contrast = self.validate() if self.validates else (None, {})
         # The metrics are the same on every rank (all-reduced), so every rank takes the same decision.
-        improved = metrics["top1"] > self.best_top1
-        self.best_top1 = max(self.best_top1, metrics["top1"])
-        contrast = stage_contrast(meter.summary()) if meter else {}
+        improved = metrics is not None and metrics["top1"] > self.best_top1
+        if improved:
+            self.best_top1 = metrics["top1"]
         self.metrics.evaluation(self.step, round(self.step / self.steps_per_epoch, 3), self.schedule(self.step - 1),
                                 self.wall(), metrics, contrast)
         if improved:
             self.save("best")
         self.metrics.new_window()
         self.train_model.train()
+
+    def validate(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Top-1, top-5 and loss on the validation split, and each stage's mask contrast (rank 0; {} elsewhere)."""
+        model = self.ema.module if self.ema else self.model
+        # The mask statistics come from rank 0's share of the validation batches.
+        meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else None
+        with meter or contextlib.nullcontext():
+            metrics = self.evaluate_on(model, self.data["val"])
+        return metrics, stage_contrast(meter.summary()) if meter else {}
 
     def request_stop(self, signum: int, frame: Any) -> None:
         self.stop_vote.request()
