@@ -53,6 +53,9 @@ NOT_RUN = {
                                        "tests/test_release_check.py runs it on a short run",
     "./scripts/train_release.sh": "trains the 80-epoch release recipe, hours on a CPU; "
                                    "tests/test_train_release_script.py checks the command it runs",
+    "resattn analyze masks --checkpoint runs/release_fmnist": "reads the checkpoint of a finished 80-epoch release "
+                                                              "run; the same command on a short run's checkpoint "
+                                                              "runs from docs/attention_maps.md",
     "./scripts/fig4_fashion_mnist.sh": "trains three 164-layer networks, then runs `resattn analyze response` and "
                                        "`resattn analyze masks`, which run here from the README",
 }
