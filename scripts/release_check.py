@@ -4,9 +4,9 @@
 
 Runs, on the CPU in fp32 as the released numbers are recorded:
 
-1. ``resattn validate --split test`` on ``best.pt`` (the checkpoint selected on validation; this is the one look at
-   the test split), or on ``best.safetensors`` (the final weights) for a run without a validation split
-   (``--val-split 0``);
+1. ``resattn validate --split test`` on ``best.safetensors``, the weights the run ships (this is the one look at the
+   test split): those of the checkpoint selected on validation (its weight average or EMA where the run keeps one),
+   or the final weights of a run without a validation split (``--val-split 0``);
 2. ``resattn analyze masks --split val`` (where the run has one) and ``--split test`` (contrast per stage, the top-1
    lost when every mask loses its spatial structure or becomes 0.5);
 
@@ -56,7 +56,7 @@ def bars(test: dict, health: dict) -> list[dict]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("run", type=Path, help="the release's run folder (holds best.pt)")
+    p.add_argument("run", type=Path, help="the release's finished run folder (holds best.safetensors)")
     p.add_argument("--output", type=Path, help="records folder (default: RUN/release_check)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--num-images", type=int, help="measure the masks on the first N images of each split only "
@@ -64,10 +64,9 @@ def main() -> int:
     args = p.parse_args()
     config = args.run / "config.yaml"
     validated = not config.is_file() or yaml.safe_load(config.read_text()).get("val_split") != 0
-    # best.pt exists from the first evaluation on; results.json only once the run has ended. Checking earlier would
-    # look at the test split before the selection on validation is complete. A run without a validation split
-    # selects nothing: its result is best.safetensors, the final weights, written at its end.
-    best = args.run / ("best.pt" if validated else "best.safetensors")
+    # best.safetensors and results.json are written when the run has ended (best.pt exists from its first evaluation
+    # on): checking earlier would look at the test split before the selection on validation is complete.
+    best = args.run / "best.safetensors"
     if not best.is_file() or not (args.run / "results.json").is_file():
         p.error(f"{args.run} has no {best.name} and results.json: the run has not finished (continue it with "
                 f"./scripts/train_release.sh)")

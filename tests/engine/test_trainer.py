@@ -158,6 +158,32 @@ def test_ema_weights_are_saved_and_used_for_the_test(tmp_path):
     assert "test_top1" in results
 
 
+def test_swa_run_ships_and_evaluates_the_average(tmp_path, monkeypatch):
+    validated = []
+    original = Run.validate
+
+    def spy(self):
+        validated.append((self.step, self.shipped_model() is self.model))
+        return original(self)
+
+    monkeypatch.setattr(Run, "validate", spy)
+    cfg = fake_config(tmp_path, iters=None, epochs=3, swa_epochs=2, val_split=976, eval_interval=3, save_interval=1000)
+    train(cfg)
+    # 3 steps an epoch (24 images of 8), the last 2 epochs averaged: snapshots after steps 6 and 9. Until the first,
+    # the run validates its own weights, then the average.
+    assert validated == [(3, True), (6, False), (9, False)]
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert last["ema"] is not None
+    assert any(not torch.equal(last["ema"][k], last["model"][k]) for k in last["model"] if "running" not in k)
+
+
+def test_swa_longer_than_the_run_or_beside_an_ema_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="longer than the run"):
+        train(fake_config(tmp_path, "long", iters=None, epochs=1, swa_epochs=2, val_split=976))
+    with pytest.raises(ValueError, match="at most one of --swa-epochs and --ema-decay"):
+        train(fake_config(tmp_path, "both", iters=None, epochs=2, swa_epochs=1, ema_decay=0.9, val_split=976))
+
+
 @pytest.mark.slow
 def test_torchrun_cli_two_processes(tmp_path):
     import subprocess

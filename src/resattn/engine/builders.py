@@ -24,6 +24,7 @@ from .finetune import WeightSource, apply_initial_weights
 from .folder_data import build_folder_data, is_folder_dataset
 from .schedule import IterSchedule
 from .stop import ignore_stop_signals
+from .weight_average import WeightAverage
 
 __all__ = ["build_data", "build_ema", "build_model", "build_optimizer", "build_schedule", "build_train_loader",
            "check_config", "param_groups", "run_folder", "wrap_for_training"]
@@ -38,6 +39,10 @@ def check_config(cfg: TrainConfig, device: torch.device) -> None:
         raise ValueError(f"Unknown --amp {cfg.amp!r}; allowed: {', '.join(AMP_DTYPES)}")
     if cfg.amp == "fp16" and device.type != "cuda":
         raise ValueError("--amp fp16 needs a CUDA device; on the CPU use --amp auto")
+    if cfg.swa_epochs and cfg.ema_decay:
+        raise ValueError("Give at most one of --swa-epochs and --ema-decay: both would set the weights the run ships")
+    if cfg.swa_epochs < 0:
+        raise ValueError(f"--swa-epochs must be 0 or more, got {cfg.swa_epochs}")
 
 
 def run_folder(cfg: TrainConfig) -> Path:
@@ -128,8 +133,15 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
                            momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
 
 
-def build_ema(model: nn.Module, cfg: TrainConfig):
-    """timm's ModelEmaV3 of ``model`` with ``--ema-decay``; None when it is 0."""
+def build_ema(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, total_iters: int):
+    """The weights a run ships besides its own: a :class:`WeightAverage` of its last ``--swa-epochs`` epochs, timm's
+    ModelEmaV3 with ``--ema-decay``, or None."""
+    if cfg.swa_epochs:
+        start = total_iters - cfg.swa_epochs * steps_per_epoch
+        if start < 0:
+            raise ValueError(f"--swa-epochs {cfg.swa_epochs} is longer than the run ({total_iters} iterations of "
+                             f"{steps_per_epoch} per epoch)")
+        return WeightAverage(model, start, steps_per_epoch)
     if not cfg.ema_decay:
         return None
     from timm.utils import ModelEmaV3

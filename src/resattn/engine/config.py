@@ -103,6 +103,9 @@ class TrainConfig:
     warmup_iters: int = option(200, OPTIMISATION, "iterations of linear warm-up")
     label_smoothing: float = option(0.0, OPTIMISATION, "label smoothing of the cross-entropy")
     ema_decay: float = option(0.0, OPTIMISATION, "decay of an exponential moving average of the weights; 0 keeps none")
+    swa_epochs: int = option(0, OPTIMISATION, "stochastic weight averaging: the run's weights are the mean of the "
+                                              "weights at the end of each of its last N epochs, BatchNorm statistics "
+                                              "recomputed on the training images; 0 keeps none")
 
     device: str = option("auto", EXECUTION, "auto | cpu | cuda | cuda:N")
     amp: str = option("auto", EXECUTION, "mixed precision: auto is bf16 where the device computes in bf16, else "

@@ -51,6 +51,7 @@ from .precision import resolve_amp, slow_bf16_warning
 from .rng import set_rng_state
 from .sharded_eval import evaluate_sharded
 from .stop import StopVote, shut_down_workers
+from .weight_average import WeightAverage
 
 EVAL_BATCH_SIZE = 256
 
@@ -86,7 +87,7 @@ class Run:
         self.save_interval = cfg.save_interval or self.eval_interval
         self.optimizer = build_optimizer(self.model, cfg)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
-        self.ema = build_ema(self.model, cfg)
+        self.ema = build_ema(self.model, cfg, self.steps_per_epoch, self.total_iters)
         self.train_model = wrap_for_training(self.model, cfg, self.dist, self.device)
 
         self.metrics = MetricsWriter(self.out, self.is_main, self.total_iters, self.dist.world_size)
@@ -148,8 +149,11 @@ class Run:
                                 self.cfg.channels_last, self.cfg.workers)
 
     def evaluate(self) -> None:
-        """Validation of the weights the run would ship (the EMA's where there is one); best.pt when top-1 improved.
-        Without a validation split, the row holds the training numbers alone."""
+        """Validation of the weights the run would ship (the EMA's or the average's where there is one); best.pt when
+        top-1 improved. Without a validation split, the row holds the training numbers alone."""
+        if self.averaging():
+            self.ema.recompute_batchnorm(self.data["train"], EVAL_BATCH_SIZE, self.device, AMP_DTYPES[self.cfg.amp],
+                                         self.cfg.channels_last, self.cfg.seed + self.step)
         metrics, contrast = self.validate() if self.validates else (None, {})
         # The metrics are the same on every rank (all-reduced), so every rank takes the same decision.
         improved = metrics is not None and metrics["top1"] > self.best_top1
@@ -164,12 +168,23 @@ class Run:
 
     def validate(self) -> tuple[dict[str, float], dict[str, float]]:
         """Top-1, top-5 and loss on the validation split, and each stage's mask contrast (rank 0; {} elsewhere)."""
-        model = self.ema.module if self.ema else self.model
+        model = self.shipped_model()
         # The mask statistics come from rank 0's share of the validation batches.
         meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else None
         with meter or contextlib.nullcontext():
             metrics = self.evaluate_on(model, self.data["val"])
         return metrics, stage_contrast(meter.summary()) if meter else {}
+
+    def shipped_model(self) -> nn.Module:
+        """The weights the run would ship: the EMA's, the average's once it holds a snapshot, else the model's."""
+        if isinstance(self.ema, WeightAverage):
+            return self.ema.module if self.averaging() else self.model
+        return self.ema.module if self.ema else self.model
+
+    def averaging(self) -> bool:
+        """Whether the run's weights are a weight average that holds at least one snapshot (before the averaged
+        epochs begin, the run validates its own weights)."""
+        return isinstance(self.ema, WeightAverage) and self.ema.count(self.step) > 0
 
     def request_stop(self, signum: int, frame: Any) -> None:
         self.stop_vote.request()
