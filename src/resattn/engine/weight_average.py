@@ -3,8 +3,8 @@ epochs, with BatchNorm statistics recomputed for the mean.
 
 The mean of the weights is not the mean of the networks: its BatchNorm layers need the statistics of the activations
 the averaged weights produce, so :meth:`WeightAverage.recompute_batchnorm` measures them on training images before
-the average is evaluated or saved. Averaged running statistics would not match them (the failure that sets an EMA of
-a high-learning-rate run at chance, docs/training.md).
+the average is evaluated or saved. Averaged running statistics would not match them (the likely cause of an EMA of a
+high-learning-rate run sitting at chance, docs/training.md).
 
 The number of weights averaged is a function of the step (one snapshot every ``interval`` steps after ``start``), so
 a checkpoint holds the average alone and a resumed run goes on averaging where it stopped.
