@@ -29,7 +29,7 @@ from .config import TrainConfig
 from .distributed import DistInfo
 from .restore import load_state_checked
 from .rng import get_rng_state
-from .weight_average import WeightAverage
+from .weight_average import holds_shipped_weights
 
 __all__ = ["Checkpointer", "Resumed"]
 
@@ -66,18 +66,13 @@ class Checkpointer:
             state = dict(
                 model_name=self.cfg.model, model_args=self.model_args, model=self.model.state_dict(),
                 optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict() if self.scaler else None,
-                ema=self._ema_state(step), step=step, best_top1=best_top1, rng=rng,
+                ema=self.ema.module.state_dict() if holds_shipped_weights(self.ema, step) else None,
+                step=step, best_top1=best_top1, rng=rng,
                 config=self.cfg.to_dict(), class_names=self.class_names, dataset=self.cfg.dataset,
                 world_size=self.dist.world_size, wall_s=wall_s,
             )
             save_checkpoint(state, self.out / f"{name}.pt", keep_previous=name == "last")
         barrier()
-
-    def _ema_state(self, step: int) -> dict[str, torch.Tensor] | None:
-        """The EMA's weights, or the weight average's once it holds a snapshot (before, the run ships its own)."""
-        if self.ema is None or (isinstance(self.ema, WeightAverage) and self.ema.count(step) == 0):
-            return None
-        return self.ema.module.state_dict()
 
     def resume(self) -> Resumed | None:
         """Loads ``--resume`` (``auto``: the newest readable ``last`` checkpoint of the run folder) into the model,

@@ -51,7 +51,7 @@ from .precision import resolve_amp, slow_bf16_warning
 from .rng import set_rng_state
 from .sharded_eval import evaluate_sharded
 from .stop import StopVote, shut_down_workers
-from .weight_average import WeightAverage
+from .weight_average import WeightAverage, holds_shipped_weights
 
 EVAL_BATCH_SIZE = 256
 
@@ -177,14 +177,12 @@ class Run:
 
     def shipped_model(self) -> nn.Module:
         """The weights the run would ship: the EMA's, the average's once it holds a snapshot, else the model's."""
-        if isinstance(self.ema, WeightAverage):
-            return self.ema.module if self.averaging() else self.model
-        return self.ema.module if self.ema else self.model
+        return self.ema.module if holds_shipped_weights(self.ema, self.step) else self.model
 
     def averaging(self) -> bool:
         """Whether the run's weights are a weight average that holds at least one snapshot (before the averaged
         epochs begin, the run validates its own weights)."""
-        return isinstance(self.ema, WeightAverage) and self.ema.count(self.step) > 0
+        return isinstance(self.ema, WeightAverage) and holds_shipped_weights(self.ema, self.step)
 
     def request_stop(self, signum: int, frame: Any) -> None:
         self.stop_vote.request()

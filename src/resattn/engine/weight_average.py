@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from .collectives import broadcast_module
 from .loop import autocast
 
-__all__ = ["WeightAverage"]
+__all__ = ["WeightAverage", "holds_shipped_weights"]
 
 
 class WeightAverage:
@@ -85,3 +85,11 @@ class WeightAverage:
         for bn, momentum in zip(norms, momenta, strict=True):
             bn.momentum = momentum
         broadcast_module(self.module)
+
+
+def holds_shipped_weights(ema, step: int) -> bool:
+    """Whether ``ema`` (timm's EMA, a :class:`WeightAverage` or None) holds the weights a run ships after ``step``
+    steps: an EMA always, an average once it has a snapshot; otherwise the run ships its own weights."""
+    if isinstance(ema, WeightAverage):
+        return ema.count(step) > 0
+    return ema is not None
