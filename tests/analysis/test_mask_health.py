@@ -186,7 +186,7 @@ def test_analyze_masks_command_prints_a_table_and_writes_json_and_plot(tmp_path,
                                     batch_size=8, warmup_iters=1, amp="none", channels_last=False, output=str(run),
                                     progress="none", test=False), "test"))
     capsys.readouterr()
-    out = tmp_path / "health.png"
+    out = tmp_path / "records" / "health.png"  # a folder not made yet: the command makes it
     assert main(["analyze", "masks", "--checkpoint", str(run / "best.pt"), "--split", "val", "--num-images", "16",
                  "--output", str(out)]) == 0
     printed = capsys.readouterr().out
