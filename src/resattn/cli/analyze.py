@@ -36,6 +36,8 @@ def add_analyze_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    if args.output:  # before the passes over the data, so that their result always has a place to go
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     if args.analysis == "masks":
         return run_mask_health(args)
     from ..analysis.response import plot_responses, relative_mean_response, stage_mean_responses
@@ -89,8 +91,6 @@ def run_mask_health(args: argparse.Namespace) -> int:
     if bool(args.checkpoint) == bool(args.model):
         raise ValueError("Give one of --checkpoint PATH or --model NAME (with --pretrained for released weights)")
     loaded = load_model(args.checkpoint, args.model, args.pretrained)
-    if args.output:  # before the passes over the data, so that their result always has a place to go
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     if not mask_modules(loaded.model):
         raise ValueError(f"{loaded.name} has no soft masks to analyse")
     dataset, _, data = evaluation_data(loaded, args.dataset, args.data_dir, args.split)
