@@ -97,6 +97,8 @@ def workdir(tmp_path_factory) -> Path:
     (work / "tmp").mkdir()
     shutil.copytree(REPO / "docs" / "figures" / "samples", work / "docs" / "figures" / "samples")
     (work / "docs" / "runs").symlink_to(REPO / "docs" / "runs")  # run records, read by the documents' commands
+    (work / "src" / "resattn").mkdir(parents=True)
+    (work / "src" / "resattn" / "weights").symlink_to(REPO / "src" / "resattn" / "weights")  # the released weights
     images = fashion_mnist_images({"Shirt": 31, "Trouser": 30})
     for name, arrays in images.items():
         for i, array in enumerate(arrays[:30]):
