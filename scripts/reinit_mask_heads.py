@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from resattn.models import create_model
@@ -54,9 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.weights.is_file():
         sys.exit(f"error: no weights file at {args.weights}")
-    weights = load_file(args.weights)
     try:
+        weights = load_file(args.weights)
         keys = restart_mask_heads(weights, args.model, args.seed)
+    except SafetensorError as err:
+        sys.exit(f"error: {args.weights} is not a readable .safetensors file ({err})")
     except (KeyError, ValueError) as err:
         sys.exit(f"error: {args.weights}: {err}")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -45,3 +45,10 @@ def test_weights_of_another_architecture_are_refused(tmp_path):
     assert result.returncode != 0
     assert "not the weights of attention56_cifar" in result.stderr
     assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_a_file_that_is_not_safetensors_is_refused(tmp_path):
+    (tmp_path / "in.safetensors").write_text("not weights")
+    result = _run(tmp_path / "in.safetensors", tmp_path / "out.safetensors")
+    assert result.returncode != 0
+    assert "is not a readable .safetensors file" in result.stderr and "Traceback" not in result.stderr
