@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
+from resattn.engine.checkpoint import CheckpointError, export_safetensors, load_safetensors
 from resattn.models import create_model
 
 RESTARTED = re.compile(r"\.mask\.head\.(conv1|bn2|conv2)\.")
@@ -56,14 +55,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.weights.is_file():
         sys.exit(f"error: no weights file at {args.weights}")
     try:
-        weights = load_file(args.weights)
+        weights, metadata = load_safetensors(args.weights)
         keys = restart_mask_heads(weights, args.model, args.seed)
-    except SafetensorError as err:
+    except CheckpointError as err:
         sys.exit(f"error: {args.weights} is not a readable .safetensors file ({err})")
     except (KeyError, ValueError) as err:
         sys.exit(f"error: {args.weights}: {err}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    save_file(weights, args.output)
+    export_safetensors(weights, args.output, metadata)  # the header (model, class names) goes with the weights
     print(f"{args.output}: {len(keys)} of {len(weights)} tensors restarted (the mask heads' conv1, bn2 and conv2)")
 
 

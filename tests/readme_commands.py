@@ -8,9 +8,9 @@ The substitutions (the only differences from what a reader types):
 * The working folder is a fresh temporary one, holding the inputs the docs assume: ``configs/``, ``scripts/``,
   ``docs/runs/`` and ``src/resattn/weights/`` (links to the repository's), Fashion-MNIST test images
   (``shirt.png``, ``new_images/``, ``docs/figures/samples/``, and ``my_images/<class>/``: 30 of each of two
-  classes), a small CIFAR-10 under
-  ``data/cifar``, a small ImageNet-style tree for ``/data/imagenet``, a short run for ``runs/RUN``
-  (and ``RUN``), and untrained ``arl.pt`` / ``nal.pt`` / ``resnet.pt`` checkpoints. Outputs land there too.
+  classes), a small CIFAR-10 under ``data/cifar``, a small ImageNet-style tree for ``/data/imagenet``, a short run
+  for ``runs/RUN`` (and ``RUN``), and untrained ``arl.pt`` / ``nal.pt`` / ``resnet.pt`` checkpoints. Outputs
+  land there too.
 * Absolute ``/tmp/`` paths become the working folder's ``tmp/``.
 * ``resattn`` runs as ``python -m resattn``, ``torchrun`` as ``python -m torch.distributed.run``, ``python`` as
   this interpreter; ``--nproc_per_node 8`` becomes 2; a ``--nnodes N`` command runs N times at once (the N
