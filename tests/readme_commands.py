@@ -9,8 +9,8 @@ The substitutions (the only differences from what a reader types):
   ``docs/runs/`` and ``src/resattn/weights/`` (links to the repository's), Fashion-MNIST test images
   (``shirt.png``, ``new_images/``, ``docs/figures/samples/``, and ``my_images/<class>/``: 30 of each of two
   classes), a small CIFAR-10 under ``data/cifar``, a small ImageNet-style tree for ``/data/imagenet``, a short run
-  for ``runs/RUN`` (and ``RUN``), and untrained ``arl.pt`` / ``nal.pt`` / ``resnet.pt`` checkpoints. Outputs
-  land there too.
+  for ``runs/RUN`` (and ``RUN``), untrained ``arl.pt`` / ``nal.pt`` / ``resnet.pt`` checkpoints, and a table of
+  uniform teacher predictions, ``runs/teachers.safetensors``. Outputs land there too.
 * Absolute ``/tmp/`` paths become the working folder's ``tmp/``.
 * ``resattn`` runs as ``python -m resattn``, ``torchrun`` as ``python -m torch.distributed.run``, ``python`` as
   this interpreter; ``--nproc_per_node 8`` becomes 2; a ``--nnodes N`` command runs N times at once (the N
@@ -52,6 +52,9 @@ NOT_RUN = {
                          "2 iterations per run",
     "python scripts/release_check.py": "measures a finished 80-epoch release run on the whole test split; "
                                        "tests/test_release_check.py runs it on a short run",
+    "python scripts/teacher_targets.py": "predicts all 60,000 Fashion-MNIST training images with each teacher, "
+                                         "minutes on a CPU; tests/engine/test_teacher_targets.py runs it on fake "
+                                         "data, and the working folder holds a table for the command that reads it",
     "./scripts/train_release.sh": "trains the 80-epoch release recipe, hours on a CPU; "
                                    "tests/test_train_release_script.py checks the command it runs",
     "resattn analyze masks --checkpoint runs/release_fmnist": "reads the checkpoint of a finished 80-epoch release "

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from readme_commands import REPO, DocCommand, documented_commands, substitute
+from resattn.engine.teacher_targets import save_teacher_targets
 
 pytestmark = pytest.mark.xdist_group("readme_commands")  # one worker: the commands share a folder, in order
 
@@ -113,6 +115,9 @@ def workdir(tmp_path_factory) -> Path:
                               ("nal.pt", "attention56_cifar", dict(attention_residual=False)),
                               ("resnet.pt", "preact_resnet164_cifar", {})):
         untrained_checkpoint(work / name, model, **args)
+    (work / "runs").mkdir()
+    save_teacher_targets(work / "runs" / "teachers.safetensors", torch.full((60_000, 10), 0.1), "fashion_mnist",
+                         ["uniform"])
     return work
 
 

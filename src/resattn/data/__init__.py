@@ -15,6 +15,7 @@ from .idx import read_idx
 from .label_noise import NoisyLabels, apply_label_noise
 from .lighting import PCALighting
 from .samplers import GlobalBatchSampler
+from .soft_targets import SoftTargets
 from .splits import train_val_split
 from .tensor_transforms import NormalizeUint8, RandomHorizontalFlip, RandomPadCrop, ToFloatTensor, ToUint8Tensor
 from .transforms import (
@@ -57,6 +58,7 @@ __all__ = [
     "NoisyLabels",
     "NormalizeUint8",
     "PCALighting",
+    "SoftTargets",
     "RandomHorizontalFlip",
     "RandomPadCrop",
     "ToFloatTensor",

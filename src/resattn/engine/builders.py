@@ -14,7 +14,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..data import GlobalBatchSampler, NoisyLabels, apply_label_noise, create_dataset, create_transform, dataset_info
+from ..data import (
+    GlobalBatchSampler,
+    NoisyLabels,
+    SoftTargets,
+    apply_label_noise,
+    create_dataset,
+    create_transform,
+    dataset_info,
+)
 from ..models.factory import check_model_name, create_model
 from .collectives import broadcast_object
 from .common import AMP_DTYPES, test_split_name, train_val_subsets
@@ -24,6 +32,7 @@ from .finetune import WeightSource, apply_initial_weights
 from .folder_data import build_folder_data, is_folder_dataset
 from .schedule import IterSchedule
 from .stop import ignore_stop_signals
+from .teacher_targets import load_teacher_targets
 from .weight_average import WeightAverage
 
 __all__ = ["build_data", "build_ema", "build_model", "build_optimizer", "build_schedule", "build_train_loader",
@@ -41,6 +50,11 @@ def check_config(cfg: TrainConfig, device: torch.device) -> None:
         raise ValueError("--amp fp16 needs a CUDA device; on the CPU use --amp auto")
     if cfg.swa_epochs and cfg.ema_decay:
         raise ValueError("Give at most one of --swa-epochs and --ema-decay: both would set the weights the run ships")
+    if cfg.soft_targets and (cfg.label_noise or is_folder_dataset(cfg.dataset)):
+        raise ValueError("--soft-targets works with a built-in dataset and clean labels (not with --label-noise or "
+                         "--dataset folder)")
+    if not 0.0 <= cfg.soft_target_weight <= 1.0:
+        raise ValueError(f"--soft-target-weight must be in [0, 1], got {cfg.soft_target_weight}")
     if cfg.swa_epochs < 0:
         raise ValueError(f"--swa-epochs must be 0 or more, got {cfg.swa_epochs}")
 
@@ -74,9 +88,18 @@ def build_data(cfg: TrainConfig, source: WeightSource | None) -> dict[str, Any]:
         # paper Table 5: noise only ever touches the training subset, never validation or test
         noisy, realised_noise = apply_label_noise(train_set.targets, cfg.label_noise, info["num_classes"], cfg.seed)
         train_set = NoisyLabels(train_set, noisy)
+    if cfg.soft_targets:
+        train_set = _with_teacher_targets(train_set, cfg, info)
     test_set = create_dataset(cfg.dataset, cfg.data_dir, test_split_name(info, cfg.data_dir), transform=eval_tf,
                               download=cfg.download)
     return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
+
+
+def _with_teacher_targets(train_set, cfg: TrainConfig, info: dict[str, Any]) -> SoftTargets:
+    """The training subset with each label mixed with the teacher's row of ``--soft-targets``."""
+    num_images = len(train_set.dataset)  # the full training split the subset was cut from
+    teacher = load_teacher_targets(cfg.soft_targets, cfg.dataset, num_images, info["num_classes"])
+    return SoftTargets(train_set, teacher, cfg.soft_target_weight)
 
 
 def build_model(cfg: TrainConfig, info: dict[str, Any], device: torch.device, source: WeightSource | None,

@@ -102,6 +102,10 @@ class TrainConfig:
     lr_gamma: float = option(0.1, OPTIMISATION, "LR factor at each milestone")
     warmup_iters: int = option(200, OPTIMISATION, "iterations of linear warm-up")
     label_smoothing: float = option(0.0, OPTIMISATION, "label smoothing of the cross-entropy")
+    soft_targets: str | None = option(None, OPTIMISATION, "distil: a table of teacher predictions over the training "
+                                                          "split (scripts/teacher_targets.py)", metavar="PATH")
+    soft_target_weight: float = option(0.5, OPTIMISATION, "share of the teacher's probabilities in each training "
+                                                           "target with --soft-targets; the label has the rest")
     ema_decay: float = option(0.0, OPTIMISATION, "decay of an exponential moving average of the weights; 0 keeps none")
     swa_epochs: int = option(0, OPTIMISATION, "stochastic weight averaging: the run's weights are the mean of the "
                                               "weights at the end of each of its last N epochs, BatchNorm statistics "
