@@ -15,10 +15,10 @@ The substitutions (the only differences from what a reader types):
 * ``resattn`` runs as ``python -m resattn``, ``torchrun`` as ``python -m torch.distributed.run``, ``python`` as
   this interpreter; ``--nproc_per_node 8`` becomes 2; a ``--nnodes N`` command runs N times at once (the N
   machines), with ``$MASTER_HOST`` = 127.0.0.1 and a free port.
-* Training: 2 iterations (instead of ``--epochs`` / ``--iters``), a global batch of at most 16, inputs of at most
-  64 pixels, 32 validation images, no loader processes, and no test evaluation but on the fake data (a real test
-  split takes minutes on a CPU). A command that names no ``--output`` writes to ``runs/<document>_md_<line>``
-  (the README trains one recipe, which names its folder, in two commands).
+* Training: 2 iterations (instead of ``--epochs`` / ``--iters``; no ``--swa-epochs``), a global batch of at most
+  16, inputs of at most 64 pixels, 32 validation images, no loader processes, and no test evaluation but on the fake
+  data (a real test split takes minutes on a CPU). A command that names no ``--output`` writes to
+  ``runs/<document>_md_<line>`` (the README trains one recipe, which names its folder, in two commands).
 * ``resattn benchmark``: inputs of 64 pixels, batch 1 (training 2), no warm-up, one repeat. ``resattn analyze``:
   64 images.
 
@@ -193,7 +193,9 @@ def stated(train_args: list[str], name: str) -> Any:
 
 def small_training(train_args: list[str], source: str) -> list[str]:
     """The training arguments at small scale (see the module's docstring)."""
-    args = without(train_args, "--epochs", "--iters") + ["--iters", str(TRAIN_ITERS)]
+    # --swa-epochs averages whole epochs, thousands of steps even at this scale: tests/engine/test_weight_average.py
+    # runs it on fake data instead
+    args = without(train_args, "--epochs", "--iters", "--swa-epochs") + ["--iters", str(TRAIN_ITERS)]
     if "--output" not in train_args:  # a folder of its own, not its recipe's (two commands train the same recipe)
         args += ["--output", "runs/" + re.sub(r"[^A-Za-z0-9]+", "_", source)]
     if stated(train_args, "batch_size") > TRAIN_BATCH:
