@@ -45,6 +45,8 @@ def test_a_table_for_another_dataset_or_size_is_refused(tmp_path):
     weights = export_safetensors({"w": torch.zeros(2)}, tmp_path / "weights.safetensors")
     with pytest.raises(CheckpointError, match="not a table of teacher targets"):
         load_teacher_targets(weights, "fake", 5, 10)
+    with pytest.raises(CheckpointError, match="no table of teacher targets at"):
+        load_teacher_targets(tmp_path / "missing.safetensors", "fake", 5, 10)
 
 
 def test_the_teachers_targets_steer_training(tmp_path):

@@ -66,6 +66,8 @@ def load_teacher_targets(path: str | Path, dataset: str, num_images: int, num_cl
         CheckpointError: the file is missing or not a table of teacher targets.
         ValueError: the table was made for another dataset.
     """
+    if not Path(path).is_file():
+        raise CheckpointError(f"no table of teacher targets at {path} (scripts/teacher_targets.py writes one)")
     tensors, meta = load_safetensors(path)
     if "probs" not in tensors or meta.get("split") != "train":
         raise CheckpointError(f"{path} is not a table of teacher targets (made by scripts/teacher_targets.py)")
