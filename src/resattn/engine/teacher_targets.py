@@ -35,7 +35,8 @@ def training_split(dataset: str, data_dir: str | None = None):
 def teacher_probabilities(teachers: Sequence[nn.Module], data, batch_size: int = 500, workers: int = 0,
                           device: torch.device | str = "cpu", amp_dtype: torch.dtype | None = None,
                           progress: bool | None = None) -> torch.Tensor:
-    """``(len(data), num_classes)``: the mean over ``teachers`` of their softmax on every item of ``data``, in order."""
+    """``(len(data), num_classes)``: the mean over ``teachers`` of their softmax on every item of ``data``, in order.
+    ``progress``: a bar; None shows one on a terminal only."""
     from tqdm import tqdm
 
     if not teachers:
@@ -44,7 +45,7 @@ def teacher_probabilities(teachers: Sequence[nn.Module], data, batch_size: int =
     for teacher in teachers:
         teacher.eval().to(device)
     rows = []
-    with tqdm(total=len(data), desc="teachers", unit="img", disable=progress is False or None) as bar:
+    with tqdm(total=len(data), desc="teachers", unit="img", disable=None if progress is None else not progress) as bar:
         for x, _ in eval_loader(data, batch_size, workers):
             x = x.to(device)
             with autocast(device, amp_dtype):
