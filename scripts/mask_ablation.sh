@@ -21,9 +21,11 @@ run() {  # NAME FLAGS...
     resattn analyze masks --checkpoint "$OUT/$name/best.pt" --split val --output "$OUT/$name/mask_health_val.png"
   fi
 }
-# the decisive pair first: does strong decay flatten the masks, and does sparing the mask branches prevent it?
+# the decisive runs first: does strong decay flatten the masks, does sparing the mask branches prevent it, and does
+# sparing only the heads that close them?
 run wd2e-2 --weight-decay 2e-2
 run wd2e-2_maskwd0 --weight-decay 2e-2 --mask-weight-decay 0
+run wd2e-2_headwd0 --weight-decay 2e-2 --mask-head-weight-decay 0
 run base
 run wd5e-3 --weight-decay 5e-3
 run lr0.4 --lr 0.4

@@ -26,8 +26,9 @@ import yaml
 
 from resattn.engine.schedule import IterSchedule
 
-FACTORS = ("lr", "weight_decay", "mask_weight_decay", "label_smoothing", "batch_size")
-BASE = dict(lr=0.1, weight_decay=5e-4, mask_weight_decay=None, label_smoothing=0.0, batch_size=128)
+FACTORS = ("lr", "weight_decay", "mask_weight_decay", "mask_head_weight_decay", "label_smoothing", "batch_size")
+BASE = dict(lr=0.1, weight_decay=5e-4, mask_weight_decay=None, mask_head_weight_decay=None, label_smoothing=0.0,
+            batch_size=128)
 
 
 def changed(config: dict) -> str:

@@ -157,6 +157,22 @@ def test_param_groups_split_the_mask_branches():
         param_groups(create_model("preact_resnet164_cifar"), 5e-4, 0.0)
 
 
+@pytest.mark.parametrize("mask_decay, branch_decay", [(None, 5e-4), (1e-3, 1e-3)])
+def test_param_groups_split_the_mask_heads_off_their_branches(mask_decay, branch_decay):
+    model = create_model("attention56_cifar", num_classes=4, in_chans=1)
+    rest, branch, head = param_groups(model, 5e-4, mask_decay, 0.0)
+    assert (rest["weight_decay"], branch["weight_decay"], head["weight_decay"]) == (5e-4, branch_decay, 0.0)
+    names = {id(p): n for n, p in model.named_parameters()}
+    head_names = sorted(names[id(p)] for p in head["params"])
+    # bn1, conv1, bn2, conv2 of the one Attention Module in each of the three stages
+    assert len(head_names) == 3 * 6 and all(".mask.head." in n for n in head_names)
+    assert all(".mask." in names[id(p)] and ".mask.head." not in names[id(p)] for p in branch["params"])
+    assert not any(".mask." in names[id(p)] for p in rest["params"])
+    assert len(rest["params"]) + len(branch["params"]) + len(head["params"]) == len(names)
+    with pytest.raises(ValueError, match="--mask-head-weight-decay: .* no soft-mask"):
+        param_groups(create_model("preact_resnet164_cifar"), 5e-4, None, 0.0)
+
+
 def test_training_logs_stage_contrast_and_says_once_when_masks_go_flat(tmp_path, monkeypatch, capsys):
     from resattn.engine.config import TrainConfig
 

@@ -139,20 +139,31 @@ def build_schedule(cfg: TrainConfig, steps_per_epoch: int) -> IterSchedule:
     return IterSchedule(cfg.lr, total_iters, cfg.sched, milestones, cfg.lr_gamma, cfg.warmup_iters)
 
 
-def param_groups(model: nn.Module, weight_decay: float, mask_weight_decay: float | None) -> list[dict[str, Any]]:
-    """One SGD group, or two when the soft-mask branches get their own weight decay (``--mask-weight-decay``)."""
-    if mask_weight_decay is None:
+def param_groups(model: nn.Module, weight_decay: float, mask_weight_decay: float | None,
+                 mask_head_weight_decay: float | None = None) -> list[dict[str, Any]]:
+    """SGD groups by weight decay: one, or the rest and the soft-mask branches (every name with ``.mask.``,
+    ``--mask-weight-decay``), or those two and, split off the branches, the heads that close them
+    (``.mask.head.``, ``--mask-head-weight-decay``)."""
+    if mask_weight_decay is None and mask_head_weight_decay is None:
         return [dict(params=list(model.parameters()), weight_decay=weight_decay)]
-    mask, rest = [], []
+    branch_decay = weight_decay if mask_weight_decay is None else mask_weight_decay
+    decays = {"rest": weight_decay, "mask": branch_decay}
+    if mask_head_weight_decay is not None:
+        decays["head"] = mask_head_weight_decay
+    params: dict[str, list] = {key: [] for key in decays}
     for name, param in model.named_parameters():
-        (mask if ".mask." in f".{name}" else rest).append(param)
-    if not mask:
-        raise ValueError(f"--mask-weight-decay: {type(model).__name__} has no soft-mask branches")
-    return [dict(params=rest, weight_decay=weight_decay), dict(params=mask, weight_decay=mask_weight_decay)]
+        dotted = f".{name}"
+        key = "head" if "head" in decays and ".mask.head." in dotted else "mask" if ".mask." in dotted else "rest"
+        params[key].append(param)
+    if not params["mask"] and not params.get("head"):
+        flag = "--mask-weight-decay" if mask_weight_decay is not None else "--mask-head-weight-decay"
+        raise ValueError(f"{flag}: {type(model).__name__} has no soft-mask branches")
+    return [dict(params=params[key], weight_decay=decay) for key, decay in decays.items()]
 
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
-    return torch.optim.SGD(param_groups(model, cfg.weight_decay, cfg.mask_weight_decay), lr=cfg.lr,
+    groups = param_groups(model, cfg.weight_decay, cfg.mask_weight_decay, cfg.mask_head_weight_decay)
+    return torch.optim.SGD(groups, lr=cfg.lr,
                            momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
 
 

@@ -95,6 +95,8 @@ class TrainConfig:
     # (docs/attention_maps.md#what-flattens-the-masks).
     mask_weight_decay: float | None = option(None, OPTIMISATION, "weight decay of the soft-mask branches (default: "
                                                                  "--weight-decay, as in the paper)")
+    mask_head_weight_decay: float | None = option(None, OPTIMISATION, "weight decay of the heads that close the "
+                                                                      "soft-mask branches (default: their branch's)")
     sched: str = option("cosine", OPTIMISATION, "learning rate schedule",
                         choices=["multistep", "cosine", "constant"])
     milestones: list[float] = option(None, OPTIMISATION, "iterations of the LR drops (or fractions of the run if "
