@@ -169,8 +169,18 @@ def test_param_groups_split_the_mask_heads_off_their_branches(mask_decay, branch
     assert all(".mask." in names[id(p)] and ".mask.head." not in names[id(p)] for p in branch["params"])
     assert not any(".mask." in names[id(p)] for p in rest["params"])
     assert len(rest["params"]) + len(branch["params"]) + len(head["params"]) == len(names)
-    with pytest.raises(ValueError, match="--mask-head-weight-decay: .* no soft-mask"):
+    with pytest.raises(ValueError, match="--mask-head-weight-decay: preact_resnet164_cifar has no soft-mask"):
         param_groups(create_model("preact_resnet164_cifar"), 5e-4, None, 0.0)
+
+
+@pytest.mark.parametrize("field", ["weight_decay", "mask_weight_decay", "mask_head_weight_decay"])
+def test_a_negative_weight_decay_is_refused_before_training(field):
+    from resattn.engine.builders import check_config
+    from resattn.engine.config import TrainConfig
+
+    cfg = TrainConfig().update({"model": "attention56_cifar", "dataset": "fake", "amp": "none", field: -1e-4}, "test")
+    with pytest.raises(ValueError, match=f"--{field.replace('_', '-')} must be 0 or more, got -0.0001"):
+        check_config(cfg, torch.device("cpu"))
 
 
 def test_training_logs_stage_contrast_and_says_once_when_masks_go_flat(tmp_path, monkeypatch, capsys):

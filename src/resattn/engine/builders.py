@@ -57,6 +57,11 @@ def check_config(cfg: TrainConfig, device: torch.device) -> None:
         raise ValueError(f"--soft-target-weight must be in [0, 1], got {cfg.soft_target_weight}")
     if cfg.swa_epochs < 0:
         raise ValueError(f"--swa-epochs must be 0 or more, got {cfg.swa_epochs}")
+    decays = {"--weight-decay": cfg.weight_decay, "--mask-weight-decay": cfg.mask_weight_decay,
+              "--mask-head-weight-decay": cfg.mask_head_weight_decay}
+    for flag, decay in decays.items():
+        if decay is not None and decay < 0:  # SGD checks its default decay, not a parameter group's
+            raise ValueError(f"{flag} must be 0 or more, got {decay}")
 
 
 def run_folder(cfg: TrainConfig) -> Path:
@@ -157,7 +162,8 @@ def param_groups(model: nn.Module, weight_decay: float, mask_weight_decay: float
         params[key].append(param)
     if not params["mask"] and not params.get("head"):
         flag = "--mask-weight-decay" if mask_weight_decay is not None else "--mask-head-weight-decay"
-        raise ValueError(f"{flag}: {type(model).__name__} has no soft-mask branches")
+        name = getattr(model, "pretrained_cfg", {}).get("architecture", type(model).__name__)
+        raise ValueError(f"{flag}: {name} has no soft-mask branches")
     return [dict(params=params[key], weight_decay=decay) for key, decay in decays.items()]
 
 
