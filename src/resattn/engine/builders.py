@@ -169,8 +169,8 @@ def param_groups(model: nn.Module, weight_decay: float, mask_weight_decay: float
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
     groups = param_groups(model, cfg.weight_decay, cfg.mask_weight_decay, cfg.mask_head_weight_decay)
-    return torch.optim.SGD(groups, lr=cfg.lr,
-                           momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                           weight_decay=cfg.weight_decay)
 
 
 def build_ema(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, total_iters: int):
