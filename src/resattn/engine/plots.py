@@ -23,9 +23,10 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     ax_loss.plot(*_series(rows, "val_loss"), marker="o", label="validation")
     ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", title="Loss")
     ax_loss.legend()
-    ax_acc.plot(*_series(rows, "val_top1"), marker="o", label="val top-1")
+    val_top1 = _series(rows, "val_top1")
+    ax_acc.plot(*val_top1, marker="o", label="val top-1")
     ax_acc.plot(*_series(rows, "val_top5"), marker="o", label="val top-5")
-    title = "Validation accuracy" if _series(rows, "val_top1")[0] else "Validation accuracy (no validation split)"
+    title = "Validation accuracy" if val_top1[0] else "Validation accuracy (no validation split)"
     ax_acc.set(xlabel="iteration", ylabel="accuracy (%)", title=title)
     ax_acc.legend()
     if contrast_keys:
