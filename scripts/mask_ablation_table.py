@@ -3,12 +3,13 @@
     python scripts/mask_ablation_table.py [RUNS]     # default runs/mask_ablation; prints Markdown
 
 Per run (an unfinished one says where it stopped): what it changed against the no-argument recipe, its validation
-top-1, the mask branches' decay exposure, the median spatial contrast of each stage's masks at every evaluation
-(summary.csv), and the validation top-1 lost when every mask is replaced by its per-channel spatial mean / by 0.5
-(mask_health_val.json, written by `resattn analyze masks --split val`).
+top-1, the decay exposure of the mask branches and of their heads, the median spatial contrast of each stage's masks
+at every evaluation (summary.csv), and the validation top-1 lost when every mask is replaced by its per-channel
+spatial mean / by 0.5 (mask_health_val.json, written by `resattn analyze masks --split val`).
 
-Decay exposure is 2 wd sum_t lr(t) over the steps run, with wd the mask branches' weight decay: without a gradient,
-SGD's decay multiplies the squared norm of a weight by (1 - lr wd)^2 per step, so by exp(-exposure) over the run.
+Decay exposure is 2 wd sum_t lr(t) over the steps run, with wd the weight decay of the mask branches or of their
+heads (`--mask-head-weight-decay`, where decay flattens the masks): without a gradient, SGD's decay multiplies the
+squared norm of a weight by (1 - lr wd)^2 per step, so by exp(-exposure) over the run.
 `--recipe NAME_OR_FILE --train-images N` prints it for a recipe's whole schedule instead (the release recipe, or the
 paper's CIFAR schedule in configs/cifar10_attention92_cifar.yaml), with lr, wd and the like overridable as in
 `resattn train` by `--set KEY=VALUE`.
@@ -36,12 +37,19 @@ def changed(config: dict) -> str:
     return ", ".join(diffs) or "none (the recipe)"
 
 
-def decay_exposure(config: dict, steps: int, total_iters: int) -> float:
-    """2 wd sum_{t < steps} lr(t) for the mask branches' weight decay wd, under the run's schedule."""
-    wd = config["weight_decay"] if config.get("mask_weight_decay") is None else config["mask_weight_decay"]
+def mask_decays(config: dict) -> tuple[float, float]:
+    """The weight decay of the mask branches and of their heads, each falling back as `resattn train` does."""
+    branch = config["weight_decay"] if config.get("mask_weight_decay") is None else config["mask_weight_decay"]
+    head = branch if config.get("mask_head_weight_decay") is None else config["mask_head_weight_decay"]
+    return branch, head
+
+
+def decay_exposures(config: dict, steps: int, total_iters: int) -> tuple[float, float]:
+    """2 wd sum_{t < steps} lr(t) under the run's schedule, for the mask branches' and their heads' decay wd."""
     schedule = IterSchedule(config["lr"], total_iters, config["sched"], tuple(int(m) for m in config["milestones"]),
                             config["lr_gamma"], config["warmup_iters"])
-    return 2 * wd * sum(schedule(t) for t in range(steps))
+    lr_sum = sum(schedule(t) for t in range(steps))
+    return tuple(2 * wd * lr_sum for wd in mask_decays(config))
 
 
 def row(run: Path) -> str | None:
@@ -64,9 +72,20 @@ def row(run: Path) -> str | None:
     steps = int(rows[-1]["step"])
     total = json.loads(results.read_text())["iterations"] if results.exists() else None
     name = run.name if total else f"{run.name} (stopped at step {steps})"
-    exposure = f"{decay_exposure(config, steps, total):.3g}" if total else "-"
+    exposure = " / ".join(f"{e:.3g}" for e in decay_exposures(config, steps, total)) if total else "-"
     return (f"| {name} | {changed(config)} | {float(rows[-1]['val_top1']):.2f} | {exposure} | {trajectory} "
             f"| {knock} |")
+
+
+def _scalar(text: str):
+    """A --set value as YAML reads it, but 5e-4 a number (YAML 1.1 reads a float without a dot as a string)."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return value
 
 
 def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str:
@@ -76,7 +95,7 @@ def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str
     values = {k.replace("-", "_"): v for k, v in load_yaml(find_recipe(recipe)).items()}
     for item in overrides:
         key, _, value = item.partition("=")
-        values[key.replace("-", "_")] = yaml.safe_load(value)
+        values[key.replace("-", "_")] = _scalar(value)
     config = {**dataclasses.asdict(TrainConfig()), **values}
     if config.get("iters"):
         total = int(config["iters"])
@@ -84,8 +103,8 @@ def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str
         steps_per_epoch = train_images // int(config["batch_size"])  # the last partial batch is dropped
         total = round(float(config["epochs"]) * steps_per_epoch)
     milestones = [round(m * total) if float(m) < 1 else int(m) for m in config["milestones"]]
-    exposure = decay_exposure({**config, "milestones": milestones}, total, total)
-    return f"{recipe}: {total} steps, mask decay exposure {exposure:.3g}"
+    branch, head = decay_exposures({**config, "milestones": milestones}, total, total)
+    return f"{recipe}: {total} steps, mask decay exposure {branch:.3g} (their heads {head:.3g})"
 
 
 def main() -> None:
@@ -101,8 +120,9 @@ def main() -> None:
         except FileNotFoundError as err:
             parser.error(str(err))
         return
-    lines = ["| run | changed | val top-1 | mask decay exposure | spatial contrast per evaluation, stage 1 / 2 / 3 "
-             "| val top-1 lost: M -> spatial mean / M -> 0.5 |", "|---|---|---|---|---|---|"]
+    lines = ["| run | changed | val top-1 | mask decay exposure, branches / heads "
+             "| spatial contrast per evaluation, stage 1 / 2 / 3 | val top-1 lost: M -> spatial mean / M -> 0.5 |",
+             "|---|---|---|---|---|---|"]
     lines += [r for r in (row(p) for p in sorted(Path(args.runs).iterdir()) if p.is_dir()) if r]
     print("\n".join(lines))
 
