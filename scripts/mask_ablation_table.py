@@ -96,7 +96,15 @@ def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str
     for item in overrides:
         key, _, value = item.partition("=")
         values[key.replace("-", "_")] = _scalar(value)
-    config = {**dataclasses.asdict(TrainConfig()), **values}
+    defaults = dataclasses.asdict(TrainConfig())
+    for item in overrides:
+        key = item.partition("=")[0].replace("-", "_")
+        if key not in defaults:
+            raise ValueError(f"--set {item}: {key} is not a setting of `resattn train`")
+        number = isinstance(defaults[key], (int, float)) or key.endswith("weight_decay")
+        if number and not isinstance(values[key], (int, float, type(None))):
+            raise ValueError(f"--set {item}: {key} takes a number")
+    config = {**defaults, **values}
     if config.get("iters"):
         total = int(config["iters"])
     else:
@@ -117,9 +125,11 @@ def main() -> None:
     if args.recipe:
         try:
             print(recipe_exposure(args.recipe, args.train_images, args.set))
-        except FileNotFoundError as err:
+        except (FileNotFoundError, ValueError) as err:
             parser.error(str(err))
         return
+    if not Path(args.runs).is_dir():
+        parser.error(f"{args.runs}: no such folder of runs (scripts/mask_ablation.sh writes runs/mask_ablation)")
     lines = ["| run | changed | val top-1 | mask decay exposure, branches / heads "
              "| spatial contrast per evaluation, stage 1 / 2 / 3 | val top-1 lost: M -> spatial mean / M -> 0.5 |",
              "|---|---|---|---|---|---|"]

@@ -47,3 +47,13 @@ def test_recipe_overrides_read_exponent_numbers():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "fashion_mnist_release: 8560 steps, mask decay exposure 1.71 (their heads 0)"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--recipe", "fashion_mnist_release", "--set", "lr=abc"], "--set lr=abc: lr takes a number"),
+    (["--recipe", "fashion_mnist_release", "--set", "no-such=1"], "no_such is not a setting"),
+    (["no/such/folder"], "no/such/folder: no such folder of runs"),
+])
+def test_bad_input_is_a_clear_error(argv, message):
+    out = subprocess.run([sys.executable, str(SCRIPT), *argv], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
