@@ -1,7 +1,6 @@
 """scripts/mask_ablation_table.py: the decay exposure of the mask branches and of their heads, with the fallbacks of
 `resattn train` (heads take their branch's decay, branches the global one), against sums worked by hand."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -9,13 +8,6 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "mask_ablation_table.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("mask_ablation_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _config(**decays):
@@ -30,13 +22,13 @@ def _config(**decays):
     (dict(mask_weight_decay=5e-3, mask_head_weight_decay=None), (1e-2, 1e-2)),
     (dict(mask_weight_decay=0.0, mask_head_weight_decay=2e-3), (0.0, 4e-3)),
 ])
-def test_exposures_follow_the_trainers_fallbacks(decays, expected):
-    branch, head = _script().decay_exposures(_config(**decays), steps=10, total_iters=10)
+def test_exposures_follow_the_trainers_fallbacks(decays, expected, script_module):
+    branch, head = script_module("mask_ablation_table").decay_exposures(_config(**decays), steps=10, total_iters=10)
     assert branch == pytest.approx(expected[0]) and head == pytest.approx(expected[1])
 
 
-def test_exposure_counts_only_the_steps_run():
-    branch, _ = _script().decay_exposures(_config(), steps=4, total_iters=10)
+def test_exposure_counts_only_the_steps_run(script_module):
+    branch, _ = script_module("mask_ablation_table").decay_exposures(_config(), steps=4, total_iters=10)
     assert branch == pytest.approx(2 * 1e-3 * 0.4)
 
 

@@ -2,7 +2,6 @@
 measurements run, their records are written, and every bar is read from them; a 3-step run on noise fails the
 accuracy bar, so the status is 1)."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,15 +14,8 @@ from resattn.cli import main
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "release_check.py"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("release_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_bars_pass_only_at_or_above_each_threshold():
-    bars = _script().bars
+def test_bars_pass_only_at_or_above_each_threshold(script_module):
+    bars = script_module("release_check").bars
     health = dict(top1=95.3, all_modules=dict(knockout_spatial_mean_top1=94.8), stages=dict(stage1=0.03, stage2=0.1))
     rows = bars(dict(top1=95.0), health)
     assert [(r["value"], r["passed"]) for r in rows] == [(95.0, True), (0.5, True), (0.03, True), (0.1, True)]

@@ -1,8 +1,5 @@
 """Distillation: the teacher table (scripts/teacher_targets.py) and ``resattn train --soft-targets``."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
@@ -12,8 +9,6 @@ from resattn.engine.checkpoint import CheckpointError, export_safetensors, load_
 from resattn.engine.config import TrainConfig
 from resattn.engine.teacher_targets import load_teacher_targets, save_teacher_targets, teacher_probabilities
 from resattn.engine.trainer import train
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "teacher_targets.py"
 
 
 def run_config(tmp_path, name, **kwargs):
@@ -67,11 +62,9 @@ def test_soft_targets_are_refused_with_label_noise(tmp_path):
         train(run_config(tmp_path, "noisy", soft_targets="t.safetensors", label_noise=0.2))
 
 
-def test_the_script_writes_a_table_that_training_takes(tmp_path, capsys):
+def test_the_script_writes_a_table_that_training_takes(tmp_path, capsys, script_module):
     train(run_config(tmp_path, "teacher", iters=1))
-    spec = importlib.util.spec_from_file_location("teacher_targets", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = script_module("teacher_targets")
     table = tmp_path / "table.safetensors"
     assert script.main(["--checkpoint", str(tmp_path / "teacher" / "best.pt"), "--dataset", "fake",
                         "--output", str(table), "--amp", "none"]) == 0
