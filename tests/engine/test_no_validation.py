@@ -7,7 +7,12 @@ import torch
 from safetensors.torch import load_file
 
 from resattn.cli import main
+from resattn.engine import builders
 from resattn.engine.checkpoint import load_checkpoint
+from resattn.engine.trainer import Run
+
+ARGS = ["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "4", "-b", "8", "--val-split", "0",
+        "--eval-interval", "2", "--warmup-iters", "1", "--amp", "none", "--no-channels-last", "--no-test"]
 
 
 def test_a_run_without_a_validation_split_keeps_its_final_weights(tmp_path, capsys):
@@ -29,6 +34,41 @@ def test_a_run_without_a_validation_split_keeps_its_final_weights(tmp_path, caps
     assert [row["step"] for row in rows] == ["2", "4"]
     assert all(row["val_top1"] == "" and float(row["train_loss"]) > 0 for row in rows)
     assert (out / "curves.png").stat().st_size > 0
+
+
+def summary_rows(out):
+    with (out / "summary.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_such_a_run_watches_its_masks_on_training_images(tmp_path, monkeypatch):
+    probed = []
+    measure = Run.measure
+
+    def recording_measure(self, dataset):
+        probed.append(len(dataset))
+        return measure(self, dataset)
+
+    monkeypatch.setattr(Run, "measure", recording_measure)
+    monkeypatch.setattr(builders, "MASK_PROBE_IMAGES", 64)  # of the fake dataset's 1,000 training images
+    out = tmp_path / "run"
+    assert main([*ARGS, "--progress", "none", "--output", str(out)]) == 0
+    assert probed == [64, 64]  # one probe per evaluation, of the first images only
+    for row in summary_rows(out):
+        assert row["val_top1"] == ""
+        contrast = [float(row[f"mask_contrast_stage{i}"]) for i in (1, 2, 3)]
+        assert all(0 < c < 0.5 for c in contrast)  # a std of values in (0, 1), measured and not empty
+
+
+def test_watching_the_masks_leaves_the_run_as_it_would_have_been(tmp_path, monkeypatch):
+    """The probe draws nothing from the global RNG: the run ends with the weights of a run that does not watch."""
+    watched, unwatched = tmp_path / "watched", tmp_path / "unwatched"
+    assert main([*ARGS, "--progress", "none", "--output", str(watched)]) == 0
+    monkeypatch.setattr(Run, "probe_masks", lambda self: {})
+    assert main([*ARGS, "--progress", "none", "--output", str(unwatched)]) == 0
+    assert summary_rows(watched)[0]["mask_contrast_stage1"] and "mask_contrast_stage1" not in summary_rows(unwatched)[0]
+    a, b = load_file(watched / "best.safetensors"), load_file(unwatched / "best.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[key], b[key]) for key in a)
 
 
 def test_validating_such_a_run_on_its_validation_split_is_a_clear_error(tmp_path, capsys):

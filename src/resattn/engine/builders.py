@@ -16,6 +16,7 @@ from torch import nn
 
 from ..data import (
     GlobalBatchSampler,
+    IndexedSubset,
     NoisyLabels,
     SoftTargets,
     apply_label_noise,
@@ -35,8 +36,11 @@ from .stop import ignore_stop_signals
 from .teacher_targets import load_teacher_targets
 from .weight_average import WeightAverage
 
-__all__ = ["build_data", "build_ema", "build_model", "build_optimizer", "build_schedule", "build_train_loader",
-           "check_config", "param_groups", "run_folder", "wrap_for_training"]
+__all__ = ["MASK_PROBE_IMAGES", "build_data", "build_ema", "build_model", "build_optimizer", "build_schedule",
+           "build_train_loader", "check_config", "mask_probe", "param_groups", "run_folder", "wrap_for_training"]
+
+# Enough images for a stable median contrast, few enough to cost seconds per evaluation on a CPU.
+MASK_PROBE_IMAGES = 1024
 
 
 def check_config(cfg: TrainConfig, device: torch.device) -> None:
@@ -98,6 +102,16 @@ def build_data(cfg: TrainConfig, source: WeightSource | None) -> dict[str, Any]:
     test_set = create_dataset(cfg.dataset, cfg.data_dir, test_split_name(info, cfg.data_dir), transform=eval_tf,
                               download=cfg.download)
     return dict(info=info, train=train_set, val=val_set, test=test_set, realised_noise=realised_noise)
+
+
+def mask_probe(val_set) -> IndexedSubset | None:
+    """A run without validation images watches its masks on these instead: the first ``MASK_PROBE_IMAGES`` training
+    images, through the evaluation transform. An empty validation subset (``--val-split 0``) is still a view of the
+    whole training split, evaluation-transformed, so its parent holds them. None where there is no such parent."""
+    parent = getattr(val_set, "dataset", None)
+    if parent is None:
+        return None
+    return IndexedSubset(parent, range(min(MASK_PROBE_IMAGES, len(parent))))
 
 
 def _with_teacher_targets(train_set, cfg: TrainConfig, info: dict[str, Any]) -> SoftTargets:

@@ -36,8 +36,10 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
         for key in contrast_keys:
             ax_mask.plot(*_series(rows, key), marker="o", label=key.removeprefix("mask_contrast_"))
         ax_mask.axhline(FLAT_CONTRAST, color="grey", linestyle="--", label="flat below")
+        # a run without a validation split measures its masks on training images (engine/builders.py mask_probe)
+        images = "validation" if val_top1[0] else "training images"
         ax_mask.set(xlabel="iteration", ylabel="median per-channel spatial std of M", yscale="log",
-                    title="Mask spatial contrast (validation)")
+                    title=f"Mask spatial contrast ({images})")
         ax_mask.legend()
     for ax in axes:
         ax.grid(alpha=0.3)

@@ -36,6 +36,7 @@ from .builders import (
     build_schedule,
     build_train_loader,
     check_config,
+    mask_probe,
     run_folder,
     wrap_for_training,
 )
@@ -79,6 +80,7 @@ class Run:
         self.model, self.model_args = build_model(cfg, self.data["info"], self.device, source, verbose=self.is_main)
         # --val-split 0: every training image trains, nothing is selected, and the final weights are the result
         self.validates = len(self.data["val"]) > 0
+        self.mask_probe = None if self.validates else mask_probe(self.data["val"])
         self.sampler, self.train_loader = build_train_loader(self.data["train"], cfg, self.dist, self.device)
         self.steps_per_epoch = self.sampler.steps_per_epoch()
         self.schedule = build_schedule(cfg, self.steps_per_epoch)
@@ -154,7 +156,7 @@ class Run:
         if self.averaging():
             self.ema.recompute_batchnorm(self.data["train"], EVAL_BATCH_SIZE, self.device, AMP_DTYPES[self.cfg.amp],
                                          self.cfg.channels_last, self.cfg.seed + self.step)
-        metrics, contrast = self.validate() if self.validates else (None, {})
+        metrics, contrast = self.validate() if self.validates else (None, self.probe_masks())
         # The metrics are the same on every rank (all-reduced), so every rank takes the same decision.
         improved = metrics is not None and metrics["top1"] > self.best_top1
         if improved:
@@ -168,11 +170,23 @@ class Run:
 
     def validate(self) -> tuple[dict[str, float], dict[str, float]]:
         """Top-1, top-5 and loss on the validation split, and each stage's mask contrast (rank 0; {} elsewhere)."""
+        return self.measure(self.data["val"])
+
+    def probe_masks(self) -> dict[str, float]:
+        """Without a validation split: each stage's mask contrast on the probe's training images (rank 0; {}
+        elsewhere). Evaluation draws nothing from the global RNG (its loaders have their own generators), so watching
+        leaves the run's weights as they would have been without it."""
+        if self.mask_probe is None or not mask_modules(self.model):
+            return {}
+        return self.measure(self.mask_probe)[1]
+
+    def measure(self, dataset: Dataset) -> tuple[dict[str, float], dict[str, float]]:
+        """Top-1, top-5 and loss of the shipped weights on ``dataset``, and each stage's mask contrast (rank 0)."""
         model = self.shipped_model()
-        # The mask statistics come from rank 0's share of the validation batches.
+        # The mask statistics come from rank 0's share of the batches.
         meter = MaskHealthMeter(model) if self.is_main and mask_modules(model) else None
         with meter or contextlib.nullcontext():
-            metrics = self.evaluate_on(model, self.data["val"])
+            metrics = self.evaluate_on(model, dataset)
         return metrics, stage_contrast(meter.summary()) if meter else {}
 
     def shipped_model(self) -> nn.Module:
