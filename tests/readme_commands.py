@@ -5,8 +5,8 @@ joined, comments dropped and ``a && b`` split into two commands.
 
 The substitutions (the only differences from what a reader types):
 
-* The working folder is a fresh temporary one, holding the inputs the docs assume: ``configs/``, ``scripts/``,
-  ``docs/runs/`` and ``src/resattn/weights/`` (links to the repository's), Fashion-MNIST test images
+* The working folder is a fresh temporary one, holding the inputs the docs assume: ``benchmarks/``, ``configs/``,
+  ``scripts/``, ``docs/runs/`` and ``src/resattn/weights/`` (links to the repository's), Fashion-MNIST test images
   (``shirt.png``, ``new_images/``, ``docs/figures/samples/``, and ``my_images/<class>/``: 30 of each of two
   classes), a small CIFAR-10 under ``data/cifar``, a small ImageNet-style tree for ``/data/imagenet``, a short run
   for ``runs/RUN`` (and ``RUN``), untrained ``arl.pt`` / ``nal.pt`` / ``resnet.pt`` checkpoints, and a table of

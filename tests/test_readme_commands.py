@@ -94,7 +94,7 @@ def untrained_checkpoint(path: Path, model: str, **args) -> None:
 def workdir(tmp_path_factory) -> Path:
     """The working folder, with every input the documents assume but ``runs/RUN`` (see readme_commands.py)."""
     work = tmp_path_factory.mktemp("readme")
-    for name in ("configs", "scripts"):
+    for name in ("benchmarks", "configs", "scripts"):
         (work / name).symlink_to(REPO / name)
     (work / "tmp").mkdir()
     shutil.copytree(REPO / "docs" / "figures" / "samples", work / "docs" / "figures" / "samples")
