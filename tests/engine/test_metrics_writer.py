@@ -24,7 +24,7 @@ def test_a_row_per_evaluation_and_a_flat_stage_said_once_across_a_resume(tmp_pat
     writer.new_window()
     out = capsys.readouterr().out
     assert out.count("went flat") == 1 and "soft masks of stage2 went flat at step 2" in out
-    assert "step 2/4 epoch 0.50: train loss 1.5000, val top-1 50.00% top-5 90.00%" in out
+    assert "step 2/4 epoch 0.50: train loss 1.5000, val top-1 50.00% top-5 90.00%, mask contrast 0.500 / 0.000, " in out
 
     (row,) = _rows(tmp_path)
     assert list(row) == SUMMARY_FIELDS + ["mask_contrast_stage1", "mask_contrast_stage2"]

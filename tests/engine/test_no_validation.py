@@ -41,7 +41,7 @@ def summary_rows(out):
         return list(csv.DictReader(f))
 
 
-def test_such_a_run_watches_its_masks_on_training_images(tmp_path, monkeypatch):
+def test_such_a_run_watches_its_masks_on_training_images(tmp_path, monkeypatch, capsys):
     probed = []
     measure = Run.measure
 
@@ -52,7 +52,8 @@ def test_such_a_run_watches_its_masks_on_training_images(tmp_path, monkeypatch):
     monkeypatch.setattr(Run, "measure", recording_measure)
     monkeypatch.setattr(builders, "MASK_PROBE_IMAGES", 64)  # of the fake dataset's 1,000 training images
     out = tmp_path / "run"
-    assert main([*ARGS, "--progress", "none", "--output", str(out)]) == 0
+    assert main([*ARGS, "--progress", "log", "--output", str(out)]) == 0
+    assert "no validation split, mask contrast 0." in capsys.readouterr().out
     assert probed == [64, 64]  # one probe per evaluation, of the first images only
     for row in summary_rows(out):
         assert row["val_top1"] == ""

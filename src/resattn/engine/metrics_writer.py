@@ -123,8 +123,9 @@ class MetricsWriter:
             self.tb.flush()
         validation = (f"val top-1 {row['val_top1']:.2f}% top-5 {row['val_top5']:.2f}%" if metrics is not None
                       else "no validation split")
+        masks = f"mask contrast {' / '.join(f'{value:.3f}' for value in contrast.values())}, " if contrast else ""
         self.log(f"step {step}/{self.total_iters} epoch {epoch:.2f}: train loss {row['train_loss']:.4f}, {validation}, "
-                 f"{row['images_per_s']:.0f} img/s")
+                 f"{masks}{row['images_per_s']:.0f} img/s")
 
     def _warn_new_flat_stages(self, step: int, contrast: dict[str, float]) -> None:
         """Says when a stage's masks went flat, once per run: stages flat in an earlier row were said already."""
