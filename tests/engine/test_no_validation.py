@@ -3,6 +3,7 @@
 import csv
 import json
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -10,6 +11,13 @@ from resattn.cli import main
 from resattn.engine import builders
 from resattn.engine.checkpoint import load_checkpoint
 from resattn.engine.trainer import Run
+
+
+@pytest.fixture(autouse=True)
+def small_mask_probe(monkeypatch):
+    """64 of the fake dataset's 1,000 training images watch the masks: enough to measure, cheap on a CPU."""
+    monkeypatch.setattr(builders, "MASK_PROBE_IMAGES", 64)
+
 
 ARGS = ["train", "--model", "attention56_cifar", "--dataset", "fake", "--iters", "4", "-b", "8", "--val-split", "0",
         "--eval-interval", "2", "--warmup-iters", "1", "--amp", "none", "--no-channels-last", "--no-test"]
@@ -50,7 +58,6 @@ def test_such_a_run_watches_its_masks_on_training_images(tmp_path, monkeypatch, 
         return measure(self, dataset)
 
     monkeypatch.setattr(Run, "measure", recording_measure)
-    monkeypatch.setattr(builders, "MASK_PROBE_IMAGES", 64)  # of the fake dataset's 1,000 training images
     out = tmp_path / "run"
     assert main([*ARGS, "--progress", "log", "--output", str(out)]) == 0
     assert "no validation split, mask contrast 0." in capsys.readouterr().out
