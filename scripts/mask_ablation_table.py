@@ -93,17 +93,16 @@ def recipe_exposure(recipe: str, train_images: int, overrides: list[str]) -> str
     from resattn.recipes import find_recipe
 
     values = {k.replace("-", "_"): v for k, v in load_yaml(find_recipe(recipe)).items()}
-    for item in overrides:
-        key, _, value = item.partition("=")
-        values[key.replace("-", "_")] = _scalar(value)
     defaults = dataclasses.asdict(TrainConfig())
     for item in overrides:
-        key = item.partition("=")[0].replace("-", "_")
+        key, _, text = item.partition("=")
+        key, value = key.replace("-", "_"), _scalar(text)
         if key not in defaults:
             raise ValueError(f"--set {item}: {key} is not a setting of `resattn train`")
         number = isinstance(defaults[key], (int, float)) or key.endswith("weight_decay")
-        if number and not isinstance(values[key], (int, float, type(None))):
+        if number and not isinstance(value, (int, float, type(None))):
             raise ValueError(f"--set {item}: {key} takes a number")
+        values[key] = value
     config = {**defaults, **values}
     if config.get("iters"):
         total = int(config["iters"])
