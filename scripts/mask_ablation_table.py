@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--train-images", type=int, default=55000, help="training-set size for --recipe")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
     args = parser.parse_args()
+    if args.set and not args.recipe:
+        parser.error("--set overrides a recipe: give the recipe with --recipe")
     if args.recipe:
         try:
             print(recipe_exposure(args.recipe, args.train_images, args.set))

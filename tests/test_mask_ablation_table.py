@@ -45,6 +45,7 @@ def test_recipe_overrides_read_exponent_numbers():
     (["--recipe", "fashion_mnist_release", "--set", "lr=abc"], "--set lr=abc: lr takes a number"),
     (["--recipe", "fashion_mnist_release", "--set", "no-such=1"], "no_such is not a setting"),
     (["no/such/folder"], "no/such/folder: no such folder of runs"),
+    (["--set", "lr=0.1"], "--set overrides a recipe: give the recipe with --recipe"),
 ])
 def test_bad_input_is_a_clear_error(argv, message):
     out = subprocess.run([sys.executable, str(SCRIPT), *argv], capture_output=True, text=True, timeout=120)
