@@ -30,8 +30,6 @@ RELEASED: dict[str, dict[str, Any]] = {
         input_size=(1, 28, 28),
         mean=(0.2860,),
         std=(0.3530,),
-        # ./scripts/train_release.sh --val-split 0 --mask-weight-decay 5e-4 --mask-head-weight-decay 0: the release
-        # recipe on all 60,000 training images, weight decay on every weight but the heads that close the mask branches
         recipe="configs/fashion_mnist_release.yaml with --val-split 0 --mask-weight-decay 5e-4 "
                "--mask-head-weight-decay 0 (docs/reproduction.md#released-weights)",
         test_top1=95.23,  # resattn validate ... --split test, CPU fp32, 2026-12-07
